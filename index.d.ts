@@ -1,0 +1,154 @@
+// Type definitions for ipc-main: Electron's IPC model for plain Node.js.
+// The names are Electron's, so code typed against `electron` type-checks against this package.
+
+/// <reference types="node" />
+import { EventEmitter } from 'events'
+
+/** Passed to `ipcMain.handle` handlers. */
+export interface IpcMainInvokeEvent {
+  /** Always `'frame'`. */
+  type: 'frame'
+  /** The OS process id of the process the renderer runs in. */
+  processId: number
+  /** The renderer's frame: always its main frame, `1`. */
+  frameId: number
+  /** The renderer that sent the message. */
+  sender: WebContents
+  defaultPrevented: boolean
+  preventDefault(): void
+}
+
+/** Passed to `ipcMain.on` (and `webContents.ipc.on`) listeners. */
+export interface IpcMainEvent extends IpcMainInvokeEvent {
+  /**
+   * Set this to answer a `sendSync`, now or later (after an `await`): the first assignment wins.
+   * Reading it gives `undefined`, as in Electron. Assigning a value that cannot be cloned throws.
+   */
+  returnValue: any
+  /** Sends to the renderer that sent this message; does nothing once it is destroyed. */
+  reply(channel: string, ...args: any[]): void
+  /** `[]` for messages sent with `ipcRenderer.postMessage`; absent otherwise, as in Electron. */
+  ports: any[]
+}
+
+/** Passed to `ipcRenderer.on` listeners. */
+export interface IpcRendererEvent {
+  /** The `ipcRenderer` that received the message. */
+  sender: IpcRenderer
+  /** Always `[]`: MessagePorts are not transferred by ipc-main. */
+  ports: any[]
+}
+
+/** The details of `render-process-gone`. */
+export interface RenderProcessGoneDetails {
+  reason: 'clean-exit' | 'abnormal-exit' | 'killed' | 'crashed' | 'oom' | 'launch-failed' | 'integrity-failure'
+  exitCode: number
+}
+
+export declare class IpcMain extends EventEmitter {
+  on(channel: string, listener: (event: IpcMainEvent, ...args: any[]) => void): this
+  once(channel: string, listener: (event: IpcMainEvent, ...args: any[]) => void): this
+  addListener(channel: string, listener: (event: IpcMainEvent, ...args: any[]) => void): this
+  prependListener(channel: string, listener: (event: IpcMainEvent, ...args: any[]) => void): this
+  prependOnceListener(channel: string, listener: (event: IpcMainEvent, ...args: any[]) => void): this
+  off(channel: string, listener: (...args: any[]) => void): this
+  removeListener(channel: string, listener: (...args: any[]) => void): this
+  removeAllListeners(channel?: string): this
+  /**
+   * Handles `ipcRenderer.invoke(channel, ...)`: the renderer's promise resolves with the (awaited)
+   * result, or rejects with "Error invoking remote method '<channel>': " + String(error).
+   * Throws if the channel already has a handler.
+   */
+  handle(channel: string, listener: (event: IpcMainInvokeEvent, ...args: any[]) => Promise<any> | any): void
+  /** Like `handle`, for one invocation: the handler is removed before it runs. */
+  handleOnce(channel: string, listener: (event: IpcMainInvokeEvent, ...args: any[]) => Promise<any> | any): void
+  /** Removes the channel's handler, if any. */
+  removeHandler(channel: string): void
+}
+
+export declare class IpcRenderer extends EventEmitter {
+  on(channel: string, listener: (event: IpcRendererEvent, ...args: any[]) => void): this
+  once(channel: string, listener: (event: IpcRendererEvent, ...args: any[]) => void): this
+  addListener(channel: string, listener: (event: IpcRendererEvent, ...args: any[]) => void): this
+  prependListener(channel: string, listener: (event: IpcRendererEvent, ...args: any[]) => void): this
+  prependOnceListener(channel: string, listener: (event: IpcRendererEvent, ...args: any[]) => void): this
+  off(channel: string, listener: (...args: any[]) => void): this
+  removeListener(channel: string, listener: (...args: any[]) => void): this
+  removeAllListeners(channel?: string): this
+  /** Sends to main, asynchronously: no listener runs inside this call. */
+  send(channel: string, ...args: any[]): void
+  /**
+   * Sends to main and returns the `event.returnValue` a listener sets. Returns
+   * `{ error: 'reply was never sent' }` when no answer can come.
+   */
+  sendSync(channel: string, ...args: any[]): any
+  /** Calls main's handler for the channel and resolves with its result. */
+  invoke(channel: string, ...args: any[]): Promise<any>
+  /** Sends one message to main; its listeners get `event.ports` = `[]` and no `event.reply`. */
+  postMessage(channel: string, message: any, transfer?: []): void
+}
+
+export declare class WebContents extends EventEmitter {
+  /** Unique in the process; readable after destruction. */
+  readonly id: number
+  /** An `IpcMain` that sees only this renderer's messages. */
+  readonly ipc: IpcMain
+  /** Sends to the renderer, asynchronously, in order. Throws once the renderer is destroyed. */
+  send(channel: string, ...args: any[]): void
+  isDestroyed(): boolean
+  /** Destroys the renderer: its `ipcRenderer` stops working, `destroyed` is emitted. */
+  destroy(): void
+
+  on(event: 'ipc-message', listener: (event: IpcMainEvent, channel: string, ...args: any[]) => void): this
+  on(event: 'ipc-message-sync', listener: (event: IpcMainEvent, channel: string, ...args: any[]) => void): this
+  on(event: 'render-process-gone', listener: (event: { sender: WebContents; defaultPrevented: boolean; preventDefault(): void }, details: RenderProcessGoneDetails) => void): this
+  on(event: 'destroyed', listener: () => void): this
+  on(event: string | symbol, listener: (...args: any[]) => void): this
+  once(event: 'ipc-message', listener: (event: IpcMainEvent, channel: string, ...args: any[]) => void): this
+  once(event: 'ipc-message-sync', listener: (event: IpcMainEvent, channel: string, ...args: any[]) => void): this
+  once(event: 'render-process-gone', listener: (event: { sender: WebContents; defaultPrevented: boolean; preventDefault(): void }, details: RenderProcessGoneDetails) => void): this
+  once(event: 'destroyed', listener: () => void): this
+  once(event: string | symbol, listener: (...args: any[]) => void): this
+}
+
+/** A renderer made by `webContents.create()`: it runs in this thread. */
+export interface InProcessWebContents extends WebContents {
+  /** This renderer's side: sends to this process's `ipcMain`. */
+  readonly ipcRenderer: IpcRenderer
+}
+
+export interface WebContentsModule {
+  /** Makes a renderer that runs in this thread, with its own `ipcRenderer`. */
+  create(): InProcessWebContents
+  /** Every live WebContents of this main side, oldest first. */
+  getAllWebContents(): WebContents[]
+  fromId(id: number): WebContents | undefined
+}
+
+/** The main side of this module instance. Starts with one no-op `'error'` listener, as Electron's. */
+export declare const ipcMain: IpcMain
+/**
+ * The renderer side: in a renderer started by `webContents.worker`/`fork`, connected to its
+ * parent; otherwise this process's own in-process renderer, made on first use.
+ */
+export declare const ipcRenderer: IpcRenderer
+export declare const webContents: WebContentsModule
+/**
+ * Back to a fresh state, for tests: destroys every WebContents made here, removes every ipcMain
+ * listener and handler (the no-op `'error'` listener is put back) and the default ipcRenderer's
+ * listeners; the default renderer is made again on its next use.
+ */
+export declare function reset(): void
+
+/** What the core holds for this main side right now. */
+export interface Diagnostics {
+  /** `sendSync` and `invoke` requests still owed an answer. */
+  pendingRequests: number
+  /** Messages queued for this thread and not yet dispatched. */
+  queuedMessages: number
+  /** Live WebContents of this main side. */
+  webContents: number
+}
+
+/** For tests and debugging, e.g. asserting that nothing is left pending after a renderer died. */
+export declare function diagnostics(): Diagnostics

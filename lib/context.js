@@ -1,0 +1,456 @@
+'use strict'
+// One module instance's end of the core: the native endpoint (this thread's mailbox and the
+// main side hosted here), the dispatch of what the core routes to this thread, and the
+// scheduling of drains. Routing itself happens in the core: the route bits of each message say
+// which emitters get it, and requests nobody can take were already answered there.
+
+const { setImmediate } = require('timers')
+const clone = require('./clone')
+const native = require('./native')
+const { IpcMainEvent, IpcMainSyncEvent, IpcMainPostEvent, IpcMainInvokeEvent } = require('./events')
+
+const { binding, Kind, Status, Route, RendererKind, HEADER_BYTES, NONE, LARGE, DONE, STATUS_BASE } = native
+
+const SCRATCH_BYTES = 64 * 1024
+const BATCH_BYTES = 256 * 1024
+// Messages handled per drain before yielding to the event loop (I/O, timers) for a turn.
+const DRAIN_BUDGET = 10000
+// Drains run as promise jobs (fast, and immune to jest's fake timers); after this many in one
+// event-loop turn the next one goes through setImmediate so a ping-pong cannot starve I/O.
+const MICROTASK_DRAINS_PER_TURN = 1000
+
+const resolved = Promise.resolve()
+const NEVER_SENT = { error: 'reply was never sent' }
+const EMPTY = Buffer.alloc(0)
+
+// Errors thrown by listeners surface as uncaught exceptions, as they would in Electron's main
+// process, without losing the messages queued behind them.
+function reportUncaught(err) {
+  setImmediate(() => {
+    throw err
+  })
+}
+
+function errorText(err) {
+  try {
+    return String(err)
+  } catch {
+    return Object.prototype.toString.call(err)
+  }
+}
+
+class Context {
+  constructor() {
+    this.endpoint = new binding.NativeEndpoint()
+    /** The endpoint's id: the first argument of every per-message native call. */
+    this.id = this.endpoint.id
+    // Renderers in other threads that may wake this one; the wake signal exists only meanwhile.
+    this.remotePeers = 0
+    const memory = new ArrayBuffer(SCRATCH_BYTES)
+    this.scratch = Buffer.from(memory)
+    this.head = new Uint32Array(memory, 0, HEADER_BYTES / 4)
+    /** WebContents of the main side hosted here, by id. */
+    this.contents = new Map()
+    /** IpcRenderer objects whose JS runs on this thread, by renderer id. */
+    this.renderers = new Map()
+    /** invoke() promises of those renderers, by request id. */
+    this.invokes = new Map()
+    /** Set by index.js: the ipcMain of the main side hosted here. */
+    this.ipcMain = null
+    // Keeps the thread alive while something from another thread is awaited (workers only).
+    this.holdsLoop = false
+    this.keepAlive = false
+    // Batches handed over by `next` land here, apart from the scratch buffer that a nested
+    // sendSync (from inside a listener) uses, so they are never overwritten mid-dispatch.
+    const batchMemory = new ArrayBuffer(BATCH_BYTES)
+    this.batch = Buffer.from(batchMemory)
+    this.batchHead = new Uint32Array(batchMemory)
+    this.batchLeft = 0
+    this.batchOffset = 0
+    this.scheduled = false
+    this.microDrains = 0
+    this.turnArmed = false
+    this.drainTask = () => {
+      this.scheduled = false
+      this.drain()
+    }
+    this.endTurn = () => {
+      this.turnArmed = false
+      this.microDrains = 0
+    }
+    this.finalizer = new FinalizationRegistry(held => this.collected(held))
+  }
+
+  /** What the core holds for this main side: requests owed an answer, messages not yet dispatched. */
+  diagnostics() {
+    return {
+      pendingRequests: binding.pending(this.id),
+      queuedMessages: binding.queued(this.id),
+      webContents: this.contents.size,
+    }
+  }
+
+  // ---- wake-ups from other threads ------------------------------------------------------------
+
+  /** A renderer in another thread appeared: let its messages wake this thread. */
+  addRemotePeer() {
+    if (this.remotePeers++ === 0) this.endpoint.enableWake(() => this.drain())
+  }
+
+  /** It is gone: without any left, drop the wake signal (it is an open handle to jest). */
+  removeRemotePeer() {
+    if (--this.remotePeers === 0) this.endpoint.disableWake()
+  }
+
+  // ---- scheduling ------------------------------------------------------------------------
+
+  /** Makes sure a drain of this thread's mailbox runs soon (never inside the current call). */
+  schedule() {
+    if (this.scheduled) return
+    this.scheduled = true
+    if (this.microDrains++ < MICROTASK_DRAINS_PER_TURN) {
+      if (!this.turnArmed) {
+        this.turnArmed = true
+        setImmediate(this.endTurn)
+      }
+      resolved.then(this.drainTask)
+    } else {
+      setImmediate(this.drainTask)
+    }
+  }
+
+  /** Continues draining after the event loop had a turn. */
+  yieldThenDrain() {
+    this.scheduled = true
+    setImmediate(this.drainTask)
+  }
+
+  drain() {
+    // Never nested (drains start from the event loop), but a throwing listener leaves the rest
+    // of its batch here for the next drain.
+    for (let budget = DRAIN_BUDGET; budget > 0; ) {
+      if (this.batchLeft === 0) {
+        const n = binding.next(this.id, this.batch, 0)
+        if (n === NONE) return
+        if (n === LARGE) {
+          this.dispatchLarge(this.batch, this.batchHead)
+          budget--
+          continue
+        }
+        this.batchLeft = n
+        this.batchOffset = 0
+      }
+      budget -= this.batchLeft
+      if (!this.dispatchBatch()) return
+    }
+    this.yieldThenDrain()
+  }
+
+  /** Dispatches what is left of the current batch. False if a listener threw (reported). */
+  dispatchBatch() {
+    const bytes = this.batch
+    const head = this.batchHead
+    while (this.batchLeft > 0) {
+      const offset = this.batchOffset
+      const len = head[(offset >>> 2) + 5]
+      // Step past the entry first: whatever its listeners do, it is not dispatched twice.
+      this.batchOffset = (offset + HEADER_BYTES + len + 7) & ~7
+      this.batchLeft--
+      try {
+        this.dispatch(bytes, head, offset, offset + HEADER_BYTES, offset + HEADER_BYTES + len, false)
+      } catch (err) {
+        this.yieldThenDrain()
+        reportUncaught(err)
+        return false
+      }
+    }
+    return true
+  }
+
+  dispatchLarge(bytes, head) {
+    const payload = binding.takeLarge()
+    try {
+      this.dispatch(payload, head, 0, 0, payload.length, true)
+    } catch (err) {
+      this.yieldThenDrain()
+      reportUncaught(err)
+    }
+  }
+
+  /** Dispatches everything queued now, without a budget (a renderer is about to be declared gone). */
+  drainAll() {
+    for (;;) {
+      if (this.batchLeft > 0) {
+        this.dispatchBatch()
+        continue
+      }
+      const n = binding.next(this.id, this.batch, 0)
+      if (n === NONE) return
+      if (n === LARGE) this.dispatchLarge(this.batch, this.batchHead)
+      else {
+        this.batchLeft = n
+        this.batchOffset = 0
+      }
+    }
+  }
+
+  /** Dispatches main-bound messages until in-process sendSync `request` has been dispatched. */
+  pumpUntil(request) {
+    const bytes = this.scratch
+    const head = this.head
+    for (;;) {
+      const n = binding.next(this.id, bytes, request)
+      if (n === DONE || n === NONE) return
+      try {
+        if (n === LARGE) {
+          const payload = binding.takeLarge()
+          this.dispatch(payload, head, 0, 0, payload.length, true)
+        } else {
+          this.dispatch(bytes, head, 0, HEADER_BYTES, HEADER_BYTES + head[5], false)
+        }
+      } catch (err) {
+        reportUncaught(err)
+      }
+    }
+  }
+
+  // ---- dispatch ------------------------------------------------------------------------------
+
+  /**
+   * Dispatches one message: its header at `head[at / 4 ...]`, its payload `bytes[start, end)`
+   * (`owned`: a fresh buffer the decoded value may keep).
+   */
+  dispatch(bytes, head, at, start, end, owned) {
+    const h = at >>> 2
+    const word = head[h]
+    const kind = word & 0xff
+    if (word >>> 24) this.schedule()
+    const renderer = head[h + 1]
+    const channel = native.channelName(head[h + 2])
+    const request = head[h + 3] + head[h + 4] * 0x100000000
+    if (kind === Kind.MESSAGE) {
+      this.deliverMessage(renderer, channel, clone.deserialize(bytes, start, end, owned))
+    } else if (kind === Kind.INVOKE_REPLY) {
+      this.settleLocalInvoke(request, (word >>> 8) & 0xff, channel, bytes, start, end, owned)
+    } else {
+      const sender = this.contents.get(renderer)
+      if (sender === undefined) return
+      const route = (word >>> 16) & 0xff
+      if (kind === Kind.INVOKE) {
+        this.runHandler(sender, route, channel, request, bytes, start, end, owned)
+      } else {
+        this.emitToMain(sender, kind, route, channel, request, bytes, start, end, owned)
+      }
+    }
+  }
+
+  emitToMain(sender, kind, route, channel, request, bytes, start, end, owned) {
+    if (route & Route.UNANSWERED) {
+      console.warn(
+        `WebContents #${sender.id} called ipcRenderer.sendSync() with '${channel}' channel without listeners.`,
+      )
+      return
+    }
+    const args = clone.deserialize(bytes, start, end, owned)
+    let event
+    if (kind === Kind.SEND) event = new IpcMainEvent(sender)
+    else if (kind === Kind.POST) event = new IpcMainPostEvent(sender)
+    else event = new IpcMainSyncEvent(sender, value => this.answerSync(request, value))
+    try {
+      if (route & Route.CONTENTS_EVENT) {
+        sender.emit(kind === Kind.SYNC ? 'ipc-message-sync' : 'ipc-message', event, channel, ...args)
+      }
+      if (route & Route.CONTENTS_IPC) emitChannel(sender.ipc, channel, event, args)
+      if (route & Route.MAIN) emitChannel(this.ipcMain, channel, event, args)
+    } finally {
+      if (kind === Kind.SYNC) this.afterSync(sender, channel, request, event)
+    }
+  }
+
+  answerSync(request, value) {
+    const bytes = clone.serialize(value)
+    binding.replySync(this.id, request, Status.OK, bytes)
+  }
+
+  afterSync(sender, channel, request, event) {
+    if (sender._kind === RendererKind.IN_PROCESS) {
+      // 0: dispatched without an answer (-1: its renderer was destroyed meanwhile, no warning).
+      if (binding.closeInline(request) === 0) {
+        console.warn(
+          `WebContents #${sender.id} called ipcRenderer.sendSync() with '${channel}' channel, but no ` +
+            'listener set event.returnValue before returning. An in-process renderer cannot wait for a ' +
+            'later reply: set returnValue synchronously, use ipcRenderer.invoke(), or run the renderer ' +
+            'in a worker (webContents.worker) where sendSync really blocks.',
+        )
+      }
+    } else {
+      // As in Electron: if the event is collected unanswered, the renderer gets "reply was never sent".
+      this.finalizer.register(event, { sync: request })
+    }
+  }
+
+  runHandler(sender, route, channel, request, bytes, start, end, owned) {
+    if (route & Route.UNANSWERED) {
+      console.error(`Error occurred in handler for '${channel}':`, new Error(`No handler registered for '${channel}'`))
+      return
+    }
+    const owner = route & Route.HANDLER_CONTENTS ? sender.ipc : this.ipcMain
+    const handler = owner._invokeHandlers.get(channel)
+    const event = new IpcMainInvokeEvent(sender)
+    let result
+    try {
+      const args = clone.deserialize(bytes, start, end, owned)
+      result = handler(event, ...args)
+    } catch (err) {
+      this.handlerFailed(request, channel, err)
+      return
+    }
+    let then
+    try {
+      then = result !== null && (typeof result === 'object' || typeof result === 'function') ? result.then : undefined
+    } catch (err) {
+      this.handlerFailed(request, channel, err)
+      return
+    }
+    if (typeof then !== 'function') {
+      this.handlerDone(request, channel, result)
+      return
+    }
+    // The callbacks hold the event, so it lives as long as the handler's promise can settle;
+    // if that promise is dropped unsettled, the event is collected: "reply was never sent".
+    this.finalizer.register(event, { invoke: request })
+    Promise.resolve(result).then(
+      value => this.handlerDone(request, channel, value, event),
+      err => this.handlerFailed(request, channel, err, event),
+    )
+  }
+
+  handlerDone(request, channel, value) {
+    let bytes
+    try {
+      bytes = clone.serialize(value)
+    } catch (err) {
+      this.handlerFailed(request, channel, err)
+      return
+    }
+    if (binding.settleInvoke(this.id, request, Status.OK, bytes)) this.schedule()
+  }
+
+  handlerFailed(request, channel, err) {
+    console.error(`Error occurred in handler for '${channel}':`, err)
+    const text = Buffer.from(errorText(err))
+    if (binding.settleInvoke(this.id, request, Status.HANDLER_ERROR, text)) this.schedule()
+  }
+
+  collected(held) {
+    if (held.sync !== undefined) {
+      binding.replySync(this.id, held.sync, Status.NEVER_SENT, EMPTY)
+    } else if (binding.settleInvoke(this.id, held.invoke, Status.NEVER_SENT, EMPTY)) {
+      this.schedule()
+    }
+  }
+
+  // ---- renderer side -----------------------------------------------------------------------
+
+  deliverMessage(renderer, channel, args) {
+    const target = this.renderers.get(renderer)
+    if (target === undefined) return
+    target.emit(channel, { sender: target, ports: [] }, ...args)
+  }
+
+  /** Registers an invoke() of a renderer on this thread and returns its promise. */
+  awaitInvoke(request, channel) {
+    return new Promise((resolve, reject) => {
+      this.invokes.set(request, { resolve, reject, channel })
+      this.updateRef()
+    })
+  }
+
+  settleLocalInvoke(request, status, channel, bytes, start, end, owned) {
+    const waiting = this.invokes.get(request)
+    if (waiting === undefined) return
+    this.invokes.delete(request)
+    this.updateRef()
+    if (status === Status.OK) {
+      let value
+      try {
+        value = clone.deserialize(bytes, start, end, owned)
+      } catch (err) {
+        waiting.reject(err)
+        return
+      }
+      waiting.resolve(value)
+      return
+    }
+    const text = bytes.toString('utf8', start, end)
+    // Electron resolves when the handler threw something whose text is empty.
+    if (status === Status.HANDLER_ERROR && text === '') waiting.resolve(undefined)
+    else waiting.reject(invokeError(status, channel, text))
+  }
+
+  /** Decodes the result of takeInline/syncBlocking. */
+  readReply(n) {
+    if (n >= 0) return clone.deserialize(this.scratch, HEADER_BYTES, HEADER_BYTES + n, false)
+    if (n === LARGE) {
+      const bytes = binding.takeLarge()
+      return clone.deserialize(bytes, 0, bytes.length, true)
+    }
+    const status = STATUS_BASE - n
+    if (status === Status.CONTEXT_RELEASED) {
+      throw native.ipcError('IPC method called after context was released', 'ERR_IPC_CONTEXT_RELEASED')
+    }
+    if (status === Status.DISCONNECTED) throw disconnected()
+    // Electron's answer when no reply will come: returned, not thrown. A fresh object each time.
+    return { ...NEVER_SENT }
+  }
+
+  /** Workers: hold the thread's event loop while replies or messages are awaited. */
+  updateRef() {
+    if (!this.holdsLoop) return
+    let want = this.invokes.size > 0
+    if (!want) {
+      for (const r of this.renderers.values()) {
+        if (r.eventNames().length > 0) {
+          want = true
+          break
+        }
+      }
+    }
+    if (want !== this.keepAlive) {
+      this.keepAlive = want
+      this.endpoint.setRef(want)
+    }
+  }
+}
+
+/**
+ * Emits a renderer's message on one emitter of the chain. A message on channel 'error' that
+ * nobody listens to is ignored: EventEmitter would throw it (Electron's no-op 'error' listener
+ * exists for that, but may have been removed).
+ */
+function emitChannel(emitter, channel, event, args) {
+  if (channel === 'error' && emitter.listenerCount('error') === 0) return
+  emitter.emit(channel, event, ...args)
+}
+
+function disconnected() {
+  return native.ipcError('The main process is gone: the IPC connection was closed', 'ERR_IPC_DISCONNECTED')
+}
+
+function invokeError(status, channel, text) {
+  const prefix = `Error invoking remote method '${channel}': `
+  switch (status) {
+    case Status.HANDLER_ERROR:
+      return native.ipcError(prefix + text, 'ERR_IPC_HANDLER_ERROR')
+    case Status.NO_HANDLER:
+      return native.ipcError(prefix + text, 'ERR_IPC_NO_HANDLER')
+    case Status.NEVER_SENT:
+      return native.ipcError(prefix + 'reply was never sent', 'ERR_IPC_REPLY_NEVER_SENT')
+    case Status.CONTEXT_RELEASED:
+      return native.ipcError('IPC method called after context was released', 'ERR_IPC_CONTEXT_RELEASED')
+    default:
+      return disconnected()
+  }
+}
+
+module.exports = { Context, reportUncaught }

@@ -1,0 +1,166 @@
+'use strict'
+// IpcRenderer: a renderer's EventEmitter and its way to main. The same class serves every kind
+// of renderer; only `sendSync` differs: in-process it dispatches inline (this thread is main's
+// thread too), elsewhere it blocks this thread in the core until main answers.
+
+const clone = require('./clone')
+const native = require('./native')
+const { TrackedEmitter } = require('./tracked-emitter')
+
+const { binding, Kind } = native
+
+function checkChannel(channel) {
+  if (typeof channel !== 'string') {
+    throw native.ipcError(
+      `Error processing argument at index 1, conversion failure from ${describe(channel)}`,
+      'ERR_IPC_INVALID_CHANNEL',
+      TypeError,
+    )
+  }
+}
+
+function describe(value) {
+  try {
+    return String(value)
+  } catch {
+    return typeof value
+  }
+}
+
+function released() {
+  return native.ipcError('IPC method called after context was released', 'ERR_IPC_CONTEXT_RELEASED')
+}
+
+class IpcRenderer extends TrackedEmitter {
+  /**
+   * @param ctx the context of this thread
+   * @param bind returns the renderer id, creating the renderer on first use if need be
+   * @param blocking whether sendSync blocks this thread (the renderer's main is elsewhere)
+   */
+  constructor(ctx, bind, blocking) {
+    super()
+    Object.defineProperty(this, '_ipc', {
+      value: { ctx, bind, blocking, id: 0, released: false },
+      writable: true,
+    })
+    // A renderer in another thread keeps it alive while it listens, like a MessagePort.
+    if (blocking) this._startTracking(() => ctx.updateRef())
+  }
+
+  /** The renderer id, binding (creating) the renderer on first use; 0 once released. */
+  _ensure() {
+    const ipc = this._ipc
+    if (ipc.id === 0 && !ipc.released) {
+      ipc.id = ipc.bind()
+      ipc.ctx.renderers.set(ipc.id, this)
+    }
+    return ipc.released ? 0 : ipc.id
+  }
+
+  _id() {
+    const id = this._ensure()
+    if (id === 0) throw released()
+    return id
+  }
+
+  _released() {
+    this._ipc.released = true
+  }
+
+  // Listening counts as use: messages can only reach a renderer that exists.
+  on(name, listener) {
+    this._ensure()
+    return super.on(name, listener)
+  }
+
+  prependListener(name, listener) {
+    this._ensure()
+    return super.prependListener(name, listener)
+  }
+
+  send(channel, ...args) {
+    checkChannel(channel)
+    const id = this._id()
+    const bytes = clone.serializeArgs(args)
+    const { ctx } = this._ipc
+    let wake
+    try {
+      wake = binding.send(ctx.id, id, Kind.SEND, native.channelId(channel), bytes)
+    } catch (err) {
+      throw native.wrap(err)
+    }
+    if (wake) ctx.schedule()
+  }
+
+  postMessage(channel, message, transfer) {
+    checkChannel(channel)
+    if (transfer !== undefined) {
+      if (!Array.isArray(transfer)) {
+        throw native.ipcError('Invalid value for transfer', 'ERR_IPC_INVALID_TRANSFER', TypeError)
+      }
+      if (transfer.length > 0) {
+        throw native.ipcError('Transferring MessagePorts is not supported by ipc-main', 'ERR_IPC_UNSUPPORTED')
+      }
+    }
+    const id = this._id()
+    const bytes = clone.serializeArgs([message])
+    const { ctx } = this._ipc
+    let wake
+    try {
+      wake = binding.send(ctx.id, id, Kind.POST, native.channelId(channel), bytes)
+    } catch (err) {
+      throw native.wrap(err)
+    }
+    if (wake) ctx.schedule()
+  }
+
+  sendSync(channel, ...args) {
+    checkChannel(channel)
+    const id = this._id()
+    const bytes = clone.serializeArgs(args)
+    const { ctx, blocking } = this._ipc
+    const ch = native.channelId(channel)
+    let n
+    try {
+      if (blocking) {
+        n = binding.syncBlocking(ctx.id, id, ch, bytes, ctx.scratch)
+      } else {
+        let request = binding.syncInline(ctx.id, id, ch, bytes)
+        if (request < 0) {
+          request = -request
+          ctx.schedule()
+        }
+        ctx.pumpUntil(request)
+        n = binding.takeInline(request, ctx.scratch)
+      }
+    } catch (err) {
+      throw native.wrap(err)
+    }
+    return ctx.readReply(n)
+  }
+
+  invoke(channel, ...args) {
+    const { ctx } = this._ipc
+    let request
+    try {
+      checkChannel(channel)
+      const id = this._id()
+      const bytes = clone.serializeArgs(args)
+      try {
+        request = binding.invoke(ctx.id, id, native.channelId(channel), bytes)
+      } catch (err) {
+        throw native.wrap(err)
+      }
+    } catch (err) {
+      // invoke is asynchronous in Electron: every failure is a rejection.
+      return Promise.reject(err)
+    }
+    if (request < 0) {
+      request = -request
+      ctx.schedule()
+    }
+    return ctx.awaitInvoke(request, channel)
+  }
+}
+
+module.exports = { IpcRenderer }

@@ -1,0 +1,103 @@
+'use strict'
+// The addon and the conventions shared with src/lib.rs. Nothing here routes: it only names
+// the numbers the core uses and turns its errors into errors of this realm.
+
+const binding = require('../binding.js')
+
+// Message kinds (src/core/envelope.rs).
+const Kind = Object.freeze({ SEND: 1, POST: 2, SYNC: 3, INVOKE: 4, MESSAGE: 5, INVOKE_REPLY: 6 })
+
+// Reply statuses (src/core/envelope.rs).
+const Status = Object.freeze({
+  OK: 0,
+  HANDLER_ERROR: 1,
+  NO_HANDLER: 2,
+  NEVER_SENT: 3,
+  NO_LISTENER: 4,
+  NOT_ANSWERED: 5,
+  CONTEXT_RELEASED: 6,
+  DISCONNECTED: 7,
+})
+
+// Route bits of a main-bound message, decided by the core at dispatch time.
+const Route = Object.freeze({
+  CONTENTS_EVENT: 1,
+  CONTENTS_IPC: 2,
+  MAIN: 4,
+  HANDLER_CONTENTS: 8,
+  HANDLER_MAIN: 16,
+  UNANSWERED: 32,
+})
+
+// Registry scopes (src/lib.rs `scope`).
+const Scope = Object.freeze({ MAIN: 0, CONTENTS_IPC: 1, CONTENTS_EVENTS: 2 })
+
+// Renderer kinds (src/core/renderers.rs).
+const RendererKind = Object.freeze({ IN_PROCESS: 1, WORKER: 2, PROCESS: 3 })
+
+// Scratch buffer layout: a header of u32 words, then the payload.
+const HEADER_BYTES = 32
+// `next`/`takeInline`/`syncBlocking` results below zero.
+const NONE = -1
+const LARGE = -2
+const DONE = -3
+const STATUS_BASE = -100
+
+// Channel names travel as interned numbers; both directions are cached per module instance.
+const channelIds = new Map()
+const channelNames = []
+
+function channelId(name) {
+  let id = channelIds.get(name)
+  if (id === undefined) {
+    id = binding.internChannel(name)
+    channelIds.set(name, id)
+    channelNames[id] = name
+  }
+  return id
+}
+
+function channelName(id) {
+  let name = channelNames[id]
+  if (name === undefined) {
+    name = binding.channelName(id)
+    channelNames[id] = name
+    channelIds.set(name, id)
+  }
+  return name
+}
+
+const TYPE_ERRORS = new Set(['ERR_IPC_OBJECT_DESTROYED', 'ERR_INVALID_ARG_TYPE'])
+
+function ipcError(message, code, Ctor = Error) {
+  const err = new Ctor(message)
+  err.code = code
+  return err
+}
+
+// Native errors come from Node's main realm (under jest, `instanceof Error` fails on them):
+// rebuild them here with the same message and code.
+function wrap(err) {
+  if (err === null || typeof err !== 'object' || typeof err.code !== 'string') return err
+  if (!err.code.startsWith('ERR_')) return err
+  const Ctor = TYPE_ERRORS.has(err.code) ? TypeError : Error
+  return ipcError(err.message, err.code, Ctor)
+}
+
+module.exports = {
+  binding,
+  Kind,
+  Status,
+  Route,
+  Scope,
+  RendererKind,
+  HEADER_BYTES,
+  NONE,
+  LARGE,
+  DONE,
+  STATUS_BASE,
+  channelId,
+  channelName,
+  ipcError,
+  wrap,
+}

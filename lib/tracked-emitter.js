@@ -1,0 +1,73 @@
+'use strict'
+// An EventEmitter that tells the core which of its events have listeners, so the core can route
+// each message (and answer a sendSync nobody listens to) without asking JS.
+// Every way of adding or removing a listener ends in one of the overrides below: Node's `once`
+// wrapper removes itself through `this.removeListener`, and `events.once`/`events.on` use
+// `on`/`once`/`removeListener` too.
+
+const { EventEmitter } = require('events')
+
+class TrackedEmitter extends EventEmitter {
+  // Subclasses call `_startTracking(report)` once constructed: `report(name, listening)`.
+  _startTracking(report) {
+    Object.defineProperty(this, '_report', { value: report, writable: true })
+  }
+
+  _track(name) {
+    if (typeof name === 'string' && this._report !== undefined) {
+      this._report(name, this.listenerCount(name) > 0)
+    }
+  }
+
+  on(name, listener) {
+    super.on(name, listener)
+    this._track(name)
+    return this
+  }
+
+  addListener(name, listener) {
+    return this.on(name, listener)
+  }
+
+  prependListener(name, listener) {
+    super.prependListener(name, listener)
+    this._track(name)
+    return this
+  }
+
+  once(name, listener) {
+    super.once(name, listener)
+    this._track(name)
+    return this
+  }
+
+  prependOnceListener(name, listener) {
+    super.prependOnceListener(name, listener)
+    this._track(name)
+    return this
+  }
+
+  removeListener(name, listener) {
+    super.removeListener(name, listener)
+    this._track(name)
+    return this
+  }
+
+  off(name, listener) {
+    return this.removeListener(name, listener)
+  }
+
+  removeAllListeners(name) {
+    if (arguments.length === 0) {
+      const names = this.eventNames()
+      super.removeAllListeners()
+      for (const n of names) this._track(n)
+    } else {
+      super.removeAllListeners(name)
+      this._track(name)
+    }
+    return this
+  }
+}
+
+module.exports = { TrackedEmitter }

@@ -1,0 +1,170 @@
+//! The renderer registry: every `WebContents` of the process, where its renderer's JS runs, and
+//! what main sent it before that renderer was connected.
+
+use rustc_hash::FxHashMap as HashMap;
+use std::sync::Arc;
+
+use super::envelope::{EndpointId, Envelope, RendererId};
+use super::waiter::Waiter;
+
+/// Where a renderer's JS runs. Fixed numbers: they cross to JS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum RendererKind {
+  /// On the main side's own thread (`webContents.create()`, the default `ipcRenderer`).
+  InProcess = 1,
+  /// In a worker thread of this process (`webContents.worker`).
+  Worker = 2,
+  /// In another process, over a connection (`webContents.fork`, `ipcMain.listen`).
+  Process = 3,
+}
+
+impl RendererKind {
+  pub fn from_u8(v: u8) -> Option<Self> {
+    Some(match v {
+      1 => RendererKind::InProcess,
+      2 => RendererKind::Worker,
+      3 => RendererKind::Process,
+      _ => return None,
+    })
+  }
+}
+
+/// A connection that carries envelopes to a renderer in another process.
+pub trait Link: Send + Sync + std::fmt::Debug {
+  /// Queues the envelope for writing. False when the connection is closed.
+  fn send(&self, envelope: Envelope) -> bool;
+  /// Closes the connection (the renderer was destroyed).
+  fn close(&self);
+}
+
+/// Where messages for a renderer go.
+#[derive(Debug, Clone)]
+pub enum Side {
+  /// Not connected yet: messages wait in the outbox.
+  Connecting,
+  /// Its JS runs on the thread of this endpoint.
+  Endpoint(EndpointId),
+  /// It lives in another process, behind this connection.
+  Remote(Arc<dyn Link>),
+}
+
+#[derive(Debug)]
+pub struct Renderer {
+  pub id: RendererId,
+  /// The main side this renderer talks to.
+  pub hub: EndpointId,
+  pub kind: RendererKind,
+  pub side: Side,
+  /// Messages main sent before the renderer connected, delivered in order on connection.
+  pub outbox: Vec<Envelope>,
+  /// Where this renderer's thread blocks in `sendSync` (workers).
+  pub waiter: Arc<Waiter>,
+}
+
+#[derive(Debug, Default)]
+pub struct Renderers {
+  last: RendererId,
+  map: HashMap<RendererId, Renderer>,
+}
+
+impl Renderers {
+  pub fn create(&mut self, hub: EndpointId, kind: RendererKind) -> RendererId {
+    self.last += 1;
+    let id = self.last;
+    let side = match kind {
+      RendererKind::InProcess => Side::Endpoint(hub),
+      RendererKind::Worker | RendererKind::Process => Side::Connecting,
+    };
+    self.map.insert(
+      id,
+      Renderer {
+        id,
+        hub,
+        kind,
+        side,
+        outbox: Vec::new(),
+        waiter: Arc::default(),
+      },
+    );
+    id
+  }
+
+  pub fn get(&self, id: RendererId) -> Option<&Renderer> {
+    self.map.get(&id)
+  }
+
+  pub fn get_mut(&mut self, id: RendererId) -> Option<&mut Renderer> {
+    self.map.get_mut(&id)
+  }
+
+  pub fn remove(&mut self, id: RendererId) -> Option<Renderer> {
+    self.map.remove(&id)
+  }
+
+  /// Ids are never reused, so an unknown id at or below the last one handed out was destroyed.
+  pub fn was_destroyed(&self, id: RendererId) -> bool {
+    id != 0 && id <= self.last && !self.map.contains_key(&id)
+  }
+
+  /// Live renderers of one main side, in creation order.
+  pub fn of_hub(&self, hub: EndpointId) -> Vec<RendererId> {
+    let mut ids: Vec<RendererId> = self
+      .map
+      .values()
+      .filter(|r| r.hub == hub)
+      .map(|r| r.id)
+      .collect();
+    ids.sort_unstable();
+    ids
+  }
+
+  pub fn ids_where(&self, mut pred: impl FnMut(&Renderer) -> bool) -> Vec<RendererId> {
+    let mut ids: Vec<RendererId> = self
+      .map
+      .values()
+      .filter(|r| pred(r))
+      .map(|r| r.id)
+      .collect();
+    ids.sort_unstable();
+    ids
+  }
+
+  pub fn len(&self) -> usize {
+    self.map.len()
+  }
+
+  pub fn is_empty(&self) -> bool {
+    self.map.is_empty()
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn in_process_renderers_are_connected_to_their_hub_at_once() {
+    let mut r = Renderers::default();
+    let a = r.create(3, RendererKind::InProcess);
+    assert!(matches!(r.get(a).unwrap().side, Side::Endpoint(3)));
+    let b = r.create(3, RendererKind::Worker);
+    assert!(matches!(r.get(b).unwrap().side, Side::Connecting));
+  }
+
+  #[test]
+  fn ids_are_never_reused_and_removal_means_destroyed() {
+    let mut r = Renderers::default();
+    let a = r.create(1, RendererKind::InProcess);
+    let b = r.create(2, RendererKind::InProcess);
+    assert!(!r.was_destroyed(a));
+    r.remove(a);
+    assert!(r.was_destroyed(a));
+    assert!(!r.was_destroyed(b + 1), "never created is not destroyed");
+    assert!(!r.was_destroyed(0));
+    let c = r.create(1, RendererKind::InProcess);
+    assert!(c > b);
+    assert_eq!(r.of_hub(1), vec![c]);
+    assert_eq!(r.of_hub(2), vec![b]);
+  }
+}

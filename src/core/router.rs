@@ -1,0 +1,859 @@
+//! The router: one lock around all state, and the operations the binding calls.
+//!
+//! Renderer-side operations push into the main side's mailbox; main-side operations push into the
+//! mailbox of the thread where the renderer runs (or onto its connection). Routing decisions for a
+//! renderer's message are taken in [`Core::pop`], when the message is dispatched, so listeners
+//! added by an earlier message of the same renderer are seen by the later ones.
+//! Wake-ups are collected under the lock and performed after it is released.
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use super::channels::{ChannelTable, IPC_MESSAGE, IPC_MESSAGE_SYNC};
+use super::envelope::{
+  ChannelId, EndpointId, Envelope, Kind, RendererId, RequestId, Route, Status,
+};
+use super::error::CoreError;
+use super::mailbox::Mailbox;
+use super::pending::{Pending, PendingTable, Wait};
+use super::registry::{Registry, Scope};
+use super::renderers::{Link, Renderer, RendererKind, Renderers, Side};
+use super::waiter::{Reply, SpinPolicy};
+
+/// Wakes the JS thread of an endpoint so it drains its mailbox. Called from any thread.
+pub trait Wake: Send + Sync {
+  fn wake(&self);
+}
+
+struct Endpoint {
+  mailbox: Mailbox,
+  waker: Option<Arc<dyn Wake>>,
+  /// Set when the renderer hosted here can no longer talk to its main side, and why.
+  cut_off: HashMap<RendererId, CoreError>,
+}
+
+#[derive(Default)]
+struct State {
+  last_endpoint: EndpointId,
+  endpoints: HashMap<EndpointId, Endpoint>,
+  renderers: Renderers,
+  pending: PendingTable,
+  channels: ChannelTable,
+  registry: Registry,
+}
+
+/// A message handed to JS for dispatch, with the router's decision for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+  pub envelope: Envelope,
+  pub route: Route,
+}
+
+/// Wake-ups owed once the lock is released. `local`: the caller's own endpoint needs a drain,
+/// which its JS schedules itself (it is on that thread).
+#[derive(Default)]
+struct Wakes {
+  local: bool,
+  remote: Vec<Arc<dyn Wake>>,
+}
+
+impl Wakes {
+  fn run(self) -> bool {
+    for w in self.remote {
+      w.wake();
+    }
+    self.local
+  }
+}
+
+pub struct Core {
+  state: Mutex<State>,
+  policy: Mutex<SpinPolicy>,
+  /// The process is exiting: blocking waits end at once instead of starting.
+  closing: AtomicBool,
+  /// Some thread installed the process exit hook (it must run once per process).
+  exit_hook: AtomicBool,
+}
+
+impl Default for Core {
+  fn default() -> Self {
+    Core {
+      state: Mutex::new(State::default()),
+      policy: Mutex::new(SpinPolicy::default()),
+      closing: AtomicBool::new(false),
+      exit_hook: AtomicBool::new(false),
+    }
+  }
+}
+
+/// The process-wide core shared by every thread that loads the addon.
+pub fn global() -> &'static Core {
+  static CORE: OnceLock<Core> = OnceLock::new();
+  CORE.get_or_init(Core::default)
+}
+
+impl State {
+  /// Queues `envelope` in `target`'s mailbox and notes the wake-up it needs.
+  fn push(
+    &mut self,
+    caller: EndpointId,
+    target: EndpointId,
+    envelope: Envelope,
+    wakes: &mut Wakes,
+  ) -> bool {
+    let Some(ep) = self.endpoints.get_mut(&target) else {
+      return false;
+    };
+    if ep.mailbox.push(envelope) {
+      if target == caller {
+        wakes.local = true;
+      } else if let Some(w) = &ep.waker {
+        wakes.remote.push(w.clone());
+      }
+    }
+    true
+  }
+
+  /// Sends a renderer-bound envelope wherever that renderer is. False if it is gone.
+  fn deliver_to_renderer(
+    &mut self,
+    caller: EndpointId,
+    envelope: Envelope,
+    wakes: &mut Wakes,
+  ) -> bool {
+    let Some(r) = self.renderers.get_mut(envelope.renderer) else {
+      return false;
+    };
+    match &r.side {
+      Side::Connecting => {
+        r.outbox.push(envelope);
+        true
+      }
+      Side::Remote(link) => link.send(envelope),
+      Side::Endpoint(e) => {
+        let e = *e;
+        self.push(caller, e, envelope, wakes)
+      }
+    }
+  }
+
+  /// Checks that `caller` hosts renderer `id` and returns the main side it talks to.
+  fn renderer_side(&self, caller: EndpointId, id: RendererId) -> Result<EndpointId, CoreError> {
+    let ep = self
+      .endpoints
+      .get(&caller)
+      .ok_or(CoreError::UnknownEndpoint)?;
+    if let Some(err) = ep.cut_off.get(&id) {
+      return Err(err.clone());
+    }
+    match self.renderers.get(id) {
+      Some(r) => match r.side {
+        Side::Endpoint(e) if e == caller => Ok(r.hub),
+        _ => Err(CoreError::UnknownRenderer(id)),
+      },
+      None if self.renderers.was_destroyed(id) => Err(CoreError::ContextReleased),
+      None => Err(CoreError::UnknownRenderer(id)),
+    }
+  }
+
+  /// Renderer `id`, which must still be waiting for its connection.
+  fn connecting(&mut self, id: RendererId) -> Result<&mut Renderer, CoreError> {
+    let r = self
+      .renderers
+      .get_mut(id)
+      .ok_or(CoreError::UnknownRenderer(id))?;
+    if !matches!(r.side, Side::Connecting) {
+      return Err(CoreError::AlreadyConnected(id));
+    }
+    Ok(r)
+  }
+
+  /// Opens a request of renderer `id` (hosted by `caller`) and queues its message for main.
+  #[allow(clippy::too_many_arguments)]
+  fn open_request(
+    &mut self,
+    caller: EndpointId,
+    id: RendererId,
+    channel: ChannelId,
+    payload: Vec<u8>,
+    kind: Kind,
+    wait: Wait,
+    wakes: &mut Wakes,
+  ) -> Result<RequestId, CoreError> {
+    let hub = self.renderer_side(caller, id)?;
+    let request = self.pending.open(Pending {
+      renderer: id,
+      hub,
+      channel,
+      their: 0,
+      wait,
+    });
+    self.pending.get_mut(request).expect("just opened").their = request;
+    let env = Envelope::new(kind, id, channel, payload).request(request);
+    if !self.push(caller, hub, env, wakes) {
+      self.pending.remove(request);
+      return Err(CoreError::Disconnected);
+    }
+    Ok(request)
+  }
+
+  /// Checks that `caller` is the main side of renderer `id`.
+  fn check_hub(&self, caller: EndpointId, id: RendererId) -> Result<(), CoreError> {
+    match self.renderers.get(id) {
+      Some(r) if r.hub == caller => Ok(()),
+      Some(_) => Err(CoreError::UnknownRenderer(id)),
+      None if self.renderers.was_destroyed(id) => Err(CoreError::ObjectDestroyed),
+      None => Err(CoreError::UnknownRenderer(id)),
+    }
+  }
+
+  /// Answers a `sendSync` owed by main side `hub`. Only the first answer counts.
+  fn answer_sync(&mut self, hub: EndpointId, request: RequestId, reply: Reply) -> bool {
+    let Some(p) = self.pending.get_mut(request) else {
+      return false;
+    };
+    if p.hub != hub {
+      return false;
+    }
+    match &mut p.wait {
+      Wait::Inline { answer, closed } => {
+        if *closed || answer.is_some() {
+          return false;
+        }
+        *answer = Some(reply);
+        true
+      }
+      Wait::Blocking => {
+        let p = self.pending.remove(request).expect("present");
+        let Some(r) = self.renderers.get(p.renderer) else {
+          return false;
+        };
+        if let Side::Remote(link) = &r.side {
+          let env = Envelope::new(Kind::SyncReply, p.renderer, p.channel, reply.payload)
+            .status(reply.status)
+            .request(p.their);
+          return link.send(env);
+        }
+        r.waiter.complete(request, Ok(reply))
+      }
+      Wait::Invoke => false,
+    }
+  }
+
+  /// Settles an `invoke` and sends the outcome to its renderer.
+  fn settle_invoke(
+    &mut self,
+    caller: EndpointId,
+    request: RequestId,
+    status: Status,
+    payload: Vec<u8>,
+    wakes: &mut Wakes,
+  ) -> bool {
+    match self.pending.get(request) {
+      Some(Pending {
+        wait: Wait::Invoke,
+        hub,
+        ..
+      }) if *hub == caller => {}
+      _ => return false,
+    }
+    let p = self.pending.remove(request).expect("present");
+    let env = Envelope::new(Kind::InvokeReply, p.renderer, p.channel, payload)
+      .status(status)
+      .request(p.their);
+    self.deliver_to_renderer(caller, env, wakes)
+  }
+
+  /// Fails every request of `renderer` (or of every renderer of `hub`) with `status`.
+  fn fail_pending(
+    &mut self,
+    caller: EndpointId,
+    pred: impl FnMut(&Pending) -> bool,
+    status: Status,
+    wakes: &mut Wakes,
+  ) {
+    for (id, p) in self.pending.drain_where(pred) {
+      match p.wait {
+        Wait::Invoke => {
+          let env = Envelope::new(Kind::InvokeReply, p.renderer, p.channel, Vec::new())
+            .status(status)
+            .request(p.their);
+          self.deliver_to_renderer(caller, env, wakes);
+        }
+        Wait::Blocking => {
+          // A blocked sendSync that can never be answered throws in its renderer.
+          let error = match status {
+            Status::ContextReleased => CoreError::ContextReleased,
+            _ => CoreError::Disconnected,
+          };
+          if let Some(r) = self.renderers.get(p.renderer) {
+            r.waiter.complete(id, Err(error));
+          }
+        }
+        Wait::Inline { .. } => {}
+      }
+    }
+  }
+
+  /// Routes a main-bound message at dispatch time. None: nobody wants it, drop it.
+  fn route(&mut self, hub: EndpointId, env: &Envelope, wakes: &mut Wakes) -> Option<Route> {
+    let r = env.renderer;
+    // A destroyed renderer's last messages go nowhere: its WebContents is gone on the JS side
+    // too, and its requests were already failed when it was destroyed.
+    self.renderers.get(r)?;
+    let ch = env.channel;
+    let reg = &self.registry;
+    let mut bits = 0u8;
+    if env.kind == Kind::Invoke {
+      bits = if reg.has_handler(Scope::ContentsIpc(r), ch) {
+        Route::HANDLER_CONTENTS
+      } else if reg.has_handler(Scope::Main(hub), ch) {
+        Route::HANDLER_MAIN
+      } else {
+        let text = format!(
+          "Error: No handler registered for '{}'",
+          self.channels.name(ch).unwrap_or_default()
+        );
+        self.settle_invoke(
+          hub,
+          env.request,
+          Status::NoHandler,
+          text.into_bytes(),
+          wakes,
+        );
+        Route::UNANSWERED
+      };
+      return Some(Route(bits));
+    }
+    let event = if env.kind == Kind::Sync {
+      IPC_MESSAGE_SYNC
+    } else {
+      IPC_MESSAGE
+    };
+    // postMessage messages skip the WebContents event, as in Electron.
+    if env.kind != Kind::Post && reg.listening(Scope::ContentsEvents(r), event) {
+      bits |= Route::CONTENTS_EVENT;
+    }
+    if reg.listening(Scope::ContentsIpc(r), ch) {
+      bits |= Route::CONTENTS_IPC;
+    }
+    if reg.listening(Scope::Main(hub), ch) {
+      bits |= Route::MAIN;
+    }
+    if bits != 0 {
+      return Some(Route(bits));
+    }
+    if env.kind != Kind::Sync {
+      return None;
+    }
+    // Electron would leave this renderer blocked until the event is garbage-collected.
+    self.answer_sync(hub, env.request, Reply::status(Status::NoListener));
+    if let Some(Pending {
+      wait: Wait::Inline { closed, .. },
+      ..
+    }) = self.pending.get_mut(env.request)
+    {
+      *closed = true;
+    }
+    Some(Route(Route::UNANSWERED))
+  }
+}
+
+impl Core {
+  fn lock(&self) -> MutexGuard<'_, State> {
+    // Every operation leaves the state consistent before anything can panic; recover the lock.
+    self.state.lock().unwrap_or_else(|p| p.into_inner())
+  }
+
+  pub fn set_policy(&self, policy: SpinPolicy) {
+    *self.policy.lock().unwrap_or_else(|p| p.into_inner()) = policy;
+  }
+
+  pub fn policy(&self) -> SpinPolicy {
+    *self.policy.lock().unwrap_or_else(|p| p.into_inner())
+  }
+
+  /// True for the first caller only: who installs the process exit hook.
+  pub fn claim_exit_hook(&self) -> bool {
+    !self.exit_hook.swap(true, Ordering::SeqCst)
+  }
+
+  /// The process is exiting: every blocked `sendSync` ends with `Disconnected`, and any new
+  /// one fails at once, so no thread keeps the exit waiting.
+  pub fn shutdown(&self) {
+    self.closing.store(true, Ordering::SeqCst);
+    let st = self.lock();
+    for id in st.renderers.ids_where(|_| true) {
+      if let Some(r) = st.renderers.get(id) {
+        r.waiter.cancel(CoreError::Disconnected);
+      }
+    }
+  }
+
+  // ---- endpoints and channels ------------------------------------------------------------
+
+  /// Opens a JS thread's endpoint. `waker` is how other threads get it to drain its mailbox.
+  pub fn open_endpoint(&self, waker: Option<Arc<dyn Wake>>) -> EndpointId {
+    let mut st = self.lock();
+    st.last_endpoint += 1;
+    let id = st.last_endpoint;
+    st.endpoints.insert(
+      id,
+      Endpoint {
+        mailbox: Mailbox::default(),
+        waker,
+        cut_off: HashMap::default(),
+      },
+    );
+    id
+  }
+
+  /// Sets (or removes) how other threads wake this endpoint's JS thread. Without one, only the
+  /// endpoint's own thread can queue work for it.
+  pub fn set_waker(&self, id: EndpointId, waker: Option<Arc<dyn Wake>>) {
+    if let Some(ep) = self.lock().endpoints.get_mut(&id) {
+      ep.waker = waker;
+    }
+  }
+
+  /// Closes an endpoint: its main side's renderers are disconnected and forgotten, and every
+  /// request waiting on that main side fails instead of hanging.
+  pub fn close_endpoint(&self, id: EndpointId) {
+    let mut wakes = Wakes::default();
+    {
+      let mut st = self.lock();
+      if st.endpoints.remove(&id).is_none() {
+        return;
+      }
+      let owned = st.renderers.ids_where(|r| r.hub == id);
+      let owned_set: HashSet<RendererId> = owned.iter().copied().collect();
+      st.fail_pending(
+        id,
+        |p| p.hub == id || owned_set.contains(&p.renderer),
+        Status::Disconnected,
+        &mut wakes,
+      );
+      for rid in owned {
+        let Some(r) = st.renderers.remove(rid) else {
+          continue;
+        };
+        r.waiter.cancel(CoreError::Disconnected);
+        match r.side {
+          Side::Remote(link) => link.close(),
+          Side::Endpoint(e) if e != id => {
+            if let Some(ep) = st.endpoints.get_mut(&e) {
+              ep.cut_off.insert(rid, CoreError::Disconnected);
+            }
+          }
+          _ => {}
+        }
+        st.registry.forget_renderer(rid);
+      }
+      st.registry.forget_endpoint(id);
+    }
+    wakes.run();
+  }
+
+  pub fn intern(&self, name: &str) -> ChannelId {
+    self.lock().channels.intern(name)
+  }
+
+  pub fn channel_name(&self, id: ChannelId) -> Option<String> {
+    self.lock().channels.name(id).map(str::to_owned)
+  }
+
+  // ---- renderer registry -------------------------------------------------------------------
+
+  pub fn create_renderer(
+    &self,
+    hub: EndpointId,
+    kind: RendererKind,
+  ) -> Result<RendererId, CoreError> {
+    let mut st = self.lock();
+    if !st.endpoints.contains_key(&hub) {
+      return Err(CoreError::UnknownEndpoint);
+    }
+    Ok(st.renderers.create(hub, kind))
+  }
+
+  /// Live renderers of a main side, oldest first.
+  pub fn renderers_of(&self, hub: EndpointId) -> Vec<RendererId> {
+    self.lock().renderers.of_hub(hub)
+  }
+
+  /// Connects a worker renderer: its JS runs on `endpoint`'s thread from now on, and what main
+  /// sent it so far is delivered there, in order.
+  pub fn connect(&self, id: RendererId, endpoint: EndpointId) -> Result<bool, CoreError> {
+    let mut wakes = Wakes::default();
+    {
+      let mut st = self.lock();
+      if !st.endpoints.contains_key(&endpoint) {
+        return Err(CoreError::UnknownEndpoint);
+      }
+      let r = st.connecting(id)?;
+      r.side = Side::Endpoint(endpoint);
+      let outbox = std::mem::take(&mut r.outbox);
+      for env in outbox {
+        st.push(endpoint, endpoint, env, &mut wakes);
+      }
+    }
+    Ok(wakes.run())
+  }
+
+  /// Connects a renderer that lives in another process, behind `link`.
+  pub fn connect_remote(&self, id: RendererId, link: Arc<dyn Link>) -> Result<(), CoreError> {
+    let mut st = self.lock();
+    let r = st.connecting(id)?;
+    for env in std::mem::take(&mut r.outbox) {
+      link.send(env);
+    }
+    r.side = Side::Remote(link);
+    Ok(())
+  }
+
+  /// Destroys a renderer: its blocked `sendSync` ends, its pending `invoke`s reject, messages
+  /// queued for it are dropped, and it can neither send nor be sent to any more.
+  pub fn destroy_renderer(&self, caller: EndpointId, id: RendererId) -> Result<bool, CoreError> {
+    let mut wakes = Wakes::default();
+    {
+      let mut st = self.lock();
+      st.check_hub(caller, id)?;
+      st.fail_pending(
+        caller,
+        |p| p.renderer == id,
+        Status::ContextReleased,
+        &mut wakes,
+      );
+      let r = st.renderers.remove(id).expect("checked");
+      r.waiter.cancel(CoreError::ContextReleased);
+      match &r.side {
+        Side::Endpoint(e) => {
+          let e = *e;
+          if let Some(ep) = st.endpoints.get_mut(&e) {
+            ep.mailbox
+              .retain(|m| !(m.renderer == id && m.kind == Kind::Message));
+            if e != r.hub {
+              ep.cut_off.insert(id, CoreError::ContextReleased);
+            }
+          }
+        }
+        Side::Remote(link) => link.close(),
+        Side::Connecting => {}
+      }
+      st.registry.forget_renderer(id);
+    }
+    Ok(wakes.run())
+  }
+
+  // ---- the registry ----------------------------------------------------------------------
+
+  pub fn set_listening(&self, scope: Scope, channel: ChannelId, on: bool) {
+    self.lock().registry.set_listening(scope, channel, on);
+  }
+
+  pub fn set_handler(&self, scope: Scope, channel: ChannelId, on: bool) {
+    self.lock().registry.set_handler(scope, channel, on);
+  }
+
+  // ---- renderer side -------------------------------------------------------------------
+
+  /// `send` / `postMessage` from renderer `id`, whose JS runs on `caller`'s thread.
+  /// Returns true when the caller must schedule a drain of its own mailbox.
+  pub fn send(
+    &self,
+    caller: EndpointId,
+    id: RendererId,
+    kind: Kind,
+    channel: ChannelId,
+    payload: Vec<u8>,
+  ) -> Result<bool, CoreError> {
+    debug_assert!(matches!(kind, Kind::Send | Kind::Post));
+    let mut wakes = Wakes::default();
+    {
+      let mut st = self.lock();
+      let hub = st.renderer_side(caller, id)?;
+      if !st.push(
+        caller,
+        hub,
+        Envelope::new(kind, id, channel, payload),
+        &mut wakes,
+      ) {
+        return Err(CoreError::Disconnected);
+      }
+    }
+    Ok(wakes.run())
+  }
+
+  /// `invoke` from renderer `id`. Returns the request id and whether to schedule a local drain.
+  pub fn invoke(
+    &self,
+    caller: EndpointId,
+    id: RendererId,
+    channel: ChannelId,
+    payload: Vec<u8>,
+  ) -> Result<(RequestId, bool), CoreError> {
+    self.request(caller, id, channel, payload, Kind::Invoke, Wait::Invoke)
+  }
+
+  /// `sendSync` from an in-process renderer: queued like any message; the caller then pumps its
+  /// mailbox ([`Core::pop`] with `only_main`) until [`Core::is_closed`], and takes the answer.
+  pub fn sync_inline(
+    &self,
+    caller: EndpointId,
+    id: RendererId,
+    channel: ChannelId,
+    payload: Vec<u8>,
+  ) -> Result<(RequestId, bool), CoreError> {
+    let wait = Wait::Inline {
+      answer: None,
+      closed: false,
+    };
+    self.request(caller, id, channel, payload, Kind::Sync, wait)
+  }
+
+  fn request(
+    &self,
+    caller: EndpointId,
+    id: RendererId,
+    channel: ChannelId,
+    payload: Vec<u8>,
+    kind: Kind,
+    wait: Wait,
+  ) -> Result<(RequestId, bool), CoreError> {
+    let mut wakes = Wakes::default();
+    let request = self
+      .lock()
+      .open_request(caller, id, channel, payload, kind, wait, &mut wakes)?;
+    Ok((request, wakes.run()))
+  }
+
+  /// `sendSync` from a renderer whose thread may block (a worker): waits for the answer.
+  /// `give_up` is asked periodically while parked; true cancels the wait.
+  pub fn sync_blocking(
+    &self,
+    caller: EndpointId,
+    id: RendererId,
+    channel: ChannelId,
+    payload: Vec<u8>,
+    give_up: &mut dyn FnMut() -> bool,
+  ) -> Result<Reply, CoreError> {
+    let mut wakes = Wakes::default();
+    let (request, waiter) = {
+      let mut st = self.lock();
+      st.renderer_side(caller, id)?;
+      if self.closing.load(Ordering::SeqCst) {
+        return Err(CoreError::Disconnected);
+      }
+      let waiter = st.renderers.get(id).expect("checked").waiter.clone();
+      let request = st.open_request(
+        caller,
+        id,
+        channel,
+        payload,
+        Kind::Sync,
+        Wait::Blocking,
+        &mut wakes,
+      )?;
+      // Armed before the lock is released: main cannot take the request, let alone answer it,
+      // before the waiter knows what it waits for.
+      waiter.arm(request);
+      (request, waiter)
+    };
+    wakes.run();
+    let outcome = waiter.wait(self.policy(), give_up);
+    if outcome.is_err() {
+      self.lock().pending.remove(request);
+    }
+    outcome
+  }
+
+  /// Whether an in-process `sendSync` has been dispatched (its answer, if any, can be taken).
+  pub fn is_closed(&self, request: RequestId) -> bool {
+    match self.lock().pending.get(request) {
+      Some(Pending {
+        wait: Wait::Inline { closed, .. },
+        ..
+      }) => *closed,
+      _ => true,
+    }
+  }
+
+  /// Takes the answer of an in-process `sendSync`. A request whose renderer was destroyed
+  /// meanwhile has no answer: `ContextReleased`.
+  pub fn take_inline(&self, request: RequestId) -> Reply {
+    let mut st = self.lock();
+    match st.pending.remove(request) {
+      Some(Pending {
+        wait: Wait::Inline { answer, .. },
+        ..
+      }) => answer.unwrap_or(Reply::status(Status::NotAnswered)),
+      Some(other) => {
+        // not an inline request: put it back untouched
+        st.pending.reopen(request, other);
+        Reply::status(Status::ContextReleased)
+      }
+      None => Reply::status(Status::ContextReleased),
+    }
+  }
+
+  // ---- main side ---------------------------------------------------------------------------
+
+  /// `webContents.send` / `event.reply`: to renderer `id`, wherever it runs.
+  pub fn send_to_renderer(
+    &self,
+    caller: EndpointId,
+    id: RendererId,
+    channel: ChannelId,
+    payload: Vec<u8>,
+  ) -> Result<bool, CoreError> {
+    let mut wakes = Wakes::default();
+    {
+      let mut st = self.lock();
+      st.check_hub(caller, id)?;
+      // A renderer whose thread just ended is not destroyed until its main side hears of it;
+      // until then what is sent to it is dropped, as with a renderer process that died.
+      st.deliver_to_renderer(
+        caller,
+        Envelope::new(Kind::Message, id, channel, payload),
+        &mut wakes,
+      );
+    }
+    Ok(wakes.run())
+  }
+
+  /// `event.returnValue = …`: the first answer wins; later ones return false.
+  pub fn reply_sync(&self, caller: EndpointId, request: RequestId, reply: Reply) -> bool {
+    self.lock().answer_sync(caller, request, reply)
+  }
+
+  /// Marks an in-process `sendSync` as dispatched: answers after this are ignored.
+  /// Returns whether it was answered, or None when it is gone (its renderer was destroyed).
+  pub fn close_inline(&self, request: RequestId) -> Option<bool> {
+    let mut st = self.lock();
+    match st.pending.get_mut(request) {
+      Some(Pending {
+        wait: Wait::Inline { answer, closed },
+        ..
+      }) => {
+        *closed = true;
+        Some(answer.is_some())
+      }
+      _ => None,
+    }
+  }
+
+  /// Settles an `invoke`. Returns (delivered, local wake needed).
+  pub fn settle_invoke(
+    &self,
+    caller: EndpointId,
+    request: RequestId,
+    status: Status,
+    payload: Vec<u8>,
+  ) -> (bool, bool) {
+    let mut wakes = Wakes::default();
+    let delivered = self
+      .lock()
+      .settle_invoke(caller, request, status, payload, &mut wakes);
+    (delivered, wakes.run())
+  }
+
+  /// Takes the next message of `caller`'s mailbox, routed. `only_main`: main-bound ones only
+  /// (an in-process `sendSync` pumping what its renderer sent before it).
+  /// Returns the delivery and whether a drain of the caller's mailbox must be scheduled.
+  pub fn pop(&self, caller: EndpointId, only_main: bool) -> (Option<Delivery>, bool) {
+    let mut wakes = Wakes::default();
+    let delivery = {
+      let mut st = self.lock();
+      loop {
+        let Some(ep) = st.endpoints.get_mut(&caller) else {
+          break None;
+        };
+        let next = if only_main {
+          ep.mailbox.pop_main()
+        } else {
+          ep.mailbox.pop()
+        };
+        let Some(env) = next else {
+          break None;
+        };
+        if !env.kind.is_main_bound() {
+          break Some(Delivery {
+            envelope: env,
+            route: Route::default(),
+          });
+        }
+        if let Some(route) = st.route(caller, &env, &mut wakes) {
+          break Some(Delivery {
+            envelope: env,
+            route,
+          });
+        }
+      }
+    };
+    (delivery, wakes.run())
+  }
+
+  /// Takes a batch: the next message, routed as by `pop`, then, unless that one was a sendSync
+  /// or an invoke, the messages after it that need no routing decision when dispatched (see
+  /// [`Kind::batches`] and [`Route::chain`]), while the room they take (`room`, for a payload
+  /// of that many bytes) fits in `budget` and they number at most `max`. The first message is
+  /// taken whatever its size. Returns the batch and whether a drain of the caller's mailbox
+  /// must be scheduled.
+  pub fn pop_batch(
+    &self,
+    caller: EndpointId,
+    budget: usize,
+    room: impl Fn(usize) -> usize,
+    max: usize,
+  ) -> (Vec<Delivery>, bool) {
+    let (first, wake) = self.pop(caller, false);
+    let Some(first) = first else {
+      return (Vec::new(), wake);
+    };
+    let mut used = room(first.envelope.payload.len());
+    let open = first.envelope.kind.batches();
+    let mut batch = vec![first];
+    if open {
+      let mut st = self.lock();
+      if let Some(ep) = st.endpoints.get_mut(&caller) {
+        while batch.len() < max {
+          let Some(next) = ep.mailbox.peek() else {
+            break;
+          };
+          let size = room(next.payload.len());
+          if !next.kind.batches() || used + size > budget {
+            break;
+          }
+          used += size;
+          let env = ep.mailbox.pop().expect("peeked");
+          let route = Route::chain(env.kind);
+          batch.push(Delivery {
+            envelope: env,
+            route,
+          });
+        }
+      }
+    }
+    (batch, wake)
+  }
+
+  // ---- introspection for tests and diagnostics -------------------------------------------
+
+  pub fn pending_count(&self, hub: EndpointId) -> usize {
+    let st = self.lock();
+    st.pending.count_where(|p| p.hub == hub)
+  }
+
+  pub fn queued(&self, endpoint: EndpointId) -> usize {
+    let st = self.lock();
+    st.endpoints.get(&endpoint).map_or(0, |e| e.mailbox.len())
+  }
+
+  pub fn renderer_kind(&self, id: RendererId) -> Option<RendererKind> {
+    self.lock().renderers.get(id).map(|r| r.kind)
+  }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,646 @@
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use super::*;
+use crate::core::waiter::SpinPolicy;
+
+#[derive(Default)]
+struct Counter(AtomicUsize);
+
+impl Wake for Counter {
+  fn wake(&self) {
+    self.0.fetch_add(1, Ordering::SeqCst);
+  }
+}
+
+impl Counter {
+  fn get(&self) -> usize {
+    self.0.load(Ordering::SeqCst)
+  }
+}
+
+fn core() -> Core {
+  let c = Core::default();
+  c.set_policy(SpinPolicy {
+    spin: Duration::from_micros(20),
+    tick: Duration::from_millis(5),
+  });
+  c
+}
+
+fn drain(c: &Core, ep: EndpointId) -> Vec<Delivery> {
+  std::iter::from_fn(|| c.pop(ep, false).0).collect()
+}
+
+/// A main side with one in-process renderer, listening on `ch` on ipcMain.
+fn main_with_renderer(c: &Core) -> (EndpointId, RendererId, ChannelId) {
+  let main = c.open_endpoint(None);
+  let r = c.create_renderer(main, RendererKind::InProcess).unwrap();
+  let ch = c.intern("ch");
+  c.set_listening(Scope::Main(main), ch, true);
+  (main, r, ch)
+}
+
+#[test]
+fn sends_arrive_in_order_with_one_wake_per_batch() {
+  let c = core();
+  let (main, r, ch) = main_with_renderer(&c);
+  assert!(
+    c.send(main, r, Kind::Send, ch, vec![0]).unwrap(),
+    "first send wakes"
+  );
+  for i in 1..100u8 {
+    assert!(
+      !c.send(main, r, Kind::Send, ch, vec![i]).unwrap(),
+      "no wake inside a batch"
+    );
+  }
+  let got: Vec<u8> = drain(&c, main)
+    .iter()
+    .map(|d| d.envelope.payload[0])
+    .collect();
+  assert_eq!(got, (0..100).collect::<Vec<u8>>());
+  assert!(
+    c.send(main, r, Kind::Send, ch, vec![0]).unwrap(),
+    "idle again after the drain"
+  );
+}
+
+#[test]
+fn routes_reflect_the_registry_at_dispatch_time() {
+  let c = core();
+  let main = c.open_endpoint(None);
+  let r = c.create_renderer(main, RendererKind::InProcess).unwrap();
+  let ch = c.intern("late");
+  c.send(main, r, Kind::Send, ch, vec![1]).unwrap();
+  c.send(main, r, Kind::Send, ch, vec![2]).unwrap();
+  // Nobody listens yet: message 1 is dropped when it is dispatched...
+  let (none, _) = c.pop(main, false);
+  assert_eq!(none, None, "unlistened sends are dropped");
+  // ... and message 2 too: both were dispatched with no listener.
+  c.send(main, r, Kind::Send, ch, vec![3]).unwrap();
+  c.set_listening(Scope::ContentsIpc(r), ch, true);
+  let d = c.pop(main, false).0.unwrap();
+  assert_eq!(d.envelope.payload, vec![3]);
+  assert_eq!(d.route, Route(Route::CONTENTS_IPC));
+}
+
+#[test]
+fn a_listener_added_by_an_earlier_message_sees_the_later_one() {
+  let c = core();
+  let main = c.open_endpoint(None);
+  let r = c.create_renderer(main, RendererKind::InProcess).unwrap();
+  let a = c.intern("a");
+  let b = c.intern("b");
+  c.set_listening(Scope::Main(main), a, true);
+  c.send(main, r, Kind::Send, a, vec![]).unwrap();
+  c.send(main, r, Kind::Send, b, vec![]).unwrap();
+  let first = c.pop(main, false).0.unwrap();
+  assert_eq!(first.envelope.channel, a);
+  // the listener of `a` adds one for `b`
+  c.set_listening(Scope::Main(main), b, true);
+  let second = c.pop(main, false).0.unwrap();
+  assert_eq!(second.envelope.channel, b);
+  assert_eq!(second.route, Route(Route::MAIN));
+}
+
+#[test]
+fn route_bits_follow_electrons_dispatch_chain() {
+  let c = core();
+  let main = c.open_endpoint(None);
+  let r = c.create_renderer(main, RendererKind::InProcess).unwrap();
+  let ch = c.intern("x");
+  c.set_listening(Scope::ContentsEvents(r), IPC_MESSAGE, true);
+  c.set_listening(Scope::ContentsIpc(r), ch, true);
+  c.set_listening(Scope::Main(main), ch, true);
+  c.send(main, r, Kind::Send, ch, vec![]).unwrap();
+  c.send(main, r, Kind::Post, ch, vec![]).unwrap();
+  let (req, _) = c.sync_inline(main, r, ch, vec![]).unwrap();
+  let ds = drain(&c, main);
+  let all = Route::CONTENTS_EVENT | Route::CONTENTS_IPC | Route::MAIN;
+  assert_eq!(ds[0].route, Route(all));
+  assert_eq!(
+    ds[1].route,
+    Route(Route::CONTENTS_IPC | Route::MAIN),
+    "postMessage skips the WebContents event"
+  );
+  // the sync event is `ipc-message-sync`, which nobody listens to here
+  assert_eq!(ds[2].route, Route(Route::CONTENTS_IPC | Route::MAIN));
+  assert_eq!(ds[2].envelope.request, req);
+}
+
+#[test]
+fn inline_sync_first_answer_wins_and_late_answers_are_ignored() {
+  let c = core();
+  let (main, r, ch) = main_with_renderer(&c);
+  let (req, _) = c.sync_inline(main, r, ch, vec![9]).unwrap();
+  assert!(!c.is_closed(req));
+  let d = c.pop(main, true).0.unwrap();
+  assert_eq!(d.envelope.kind, Kind::Sync);
+  assert!(c.reply_sync(main, req, Reply::value(vec![1])));
+  assert!(
+    !c.reply_sync(main, req, Reply::value(vec![2])),
+    "second answer ignored"
+  );
+  assert_eq!(c.close_inline(req), Some(true));
+  assert!(c.is_closed(req));
+  assert_eq!(c.take_inline(req), Reply::value(vec![1]));
+  assert_eq!(c.pending_count(main), 0);
+}
+
+#[test]
+fn inline_sync_without_an_answer_reports_not_answered() {
+  let c = core();
+  let (main, r, ch) = main_with_renderer(&c);
+  let (req, _) = c.sync_inline(main, r, ch, vec![]).unwrap();
+  c.pop(main, true);
+  assert_eq!(c.close_inline(req), Some(false));
+  assert!(
+    !c.reply_sync(main, req, Reply::value(vec![1])),
+    "too late once closed"
+  );
+  assert_eq!(c.take_inline(req).status, Status::NotAnswered);
+}
+
+#[test]
+fn sync_on_a_channel_nobody_listens_to_is_answered_at_once() {
+  let c = core();
+  let main = c.open_endpoint(None);
+  let r = c.create_renderer(main, RendererKind::InProcess).unwrap();
+  let ch = c.intern("nobody");
+  let (req, _) = c.sync_inline(main, r, ch, vec![]).unwrap();
+  let d = c.pop(main, true).0.unwrap();
+  assert_eq!(d.route, Route(Route::UNANSWERED));
+  assert!(c.is_closed(req));
+  assert_eq!(c.take_inline(req).status, Status::NoListener);
+}
+
+#[test]
+fn pop_main_leaves_messages_for_renderers_queued() {
+  let c = core();
+  let (main, r, ch) = main_with_renderer(&c);
+  c.send_to_renderer(main, r, ch, vec![1]).unwrap();
+  c.send(main, r, Kind::Send, ch, vec![2]).unwrap();
+  let d = c.pop(main, true).0.unwrap();
+  assert_eq!(d.envelope.payload, vec![2]);
+  assert_eq!(c.pop(main, true).0, None);
+  let rest = drain(&c, main);
+  assert_eq!(rest.len(), 1);
+  assert_eq!(rest[0].envelope.kind, Kind::Message);
+  assert_eq!(rest[0].envelope.renderer, r);
+}
+
+#[test]
+fn invoke_prefers_the_webcontents_handler_then_ipcmain() {
+  let c = core();
+  let main = c.open_endpoint(None);
+  let r = c.create_renderer(main, RendererKind::InProcess).unwrap();
+  let ch = c.intern("inv");
+  c.set_handler(Scope::Main(main), ch, true);
+  c.invoke(main, r, ch, vec![]).unwrap();
+  assert_eq!(
+    c.pop(main, false).0.unwrap().route,
+    Route(Route::HANDLER_MAIN)
+  );
+  c.set_handler(Scope::ContentsIpc(r), ch, true);
+  c.invoke(main, r, ch, vec![]).unwrap();
+  assert_eq!(
+    c.pop(main, false).0.unwrap().route,
+    Route(Route::HANDLER_CONTENTS)
+  );
+}
+
+#[test]
+fn invoke_results_reach_the_renderer_with_their_status() {
+  let c = core();
+  let main = c.open_endpoint(None);
+  let r = c.create_renderer(main, RendererKind::InProcess).unwrap();
+  let ch = c.intern("inv");
+  c.set_handler(Scope::Main(main), ch, true);
+  let (req, _) = c.invoke(main, r, ch, vec![5]).unwrap();
+  let d = c.pop(main, false).0.unwrap();
+  assert_eq!(d.envelope.request, req);
+  assert_eq!(c.pending_count(main), 1);
+  assert_eq!(
+    c.settle_invoke(main, req, Status::Ok, vec![6]),
+    (true, false)
+  );
+  assert!(
+    !c.settle_invoke(main, req, Status::Ok, vec![7]).0,
+    "settled once"
+  );
+  let reply = c.pop(main, false).0.unwrap().envelope;
+  assert_eq!(reply.kind, Kind::InvokeReply);
+  assert_eq!(
+    (reply.request, reply.status, reply.payload),
+    (req, Status::Ok, vec![6])
+  );
+  assert_eq!(c.pending_count(main), 0);
+}
+
+#[test]
+fn invoke_without_a_handler_is_rejected_with_electrons_text() {
+  let c = core();
+  let main = c.open_endpoint(None);
+  let r = c.create_renderer(main, RendererKind::InProcess).unwrap();
+  let ch = c.intern("missing");
+  let (req, _) = c.invoke(main, r, ch, vec![]).unwrap();
+  let d = c.pop(main, false).0.unwrap();
+  assert_eq!(d.route, Route(Route::UNANSWERED));
+  let reply = c.pop(main, false).0.unwrap().envelope;
+  assert_eq!(reply.status, Status::NoHandler);
+  assert_eq!(reply.request, req);
+  assert_eq!(
+    String::from_utf8(reply.payload).unwrap(),
+    "Error: No handler registered for 'missing'"
+  );
+}
+
+#[test]
+fn destroying_a_renderer_rejects_its_invokes_and_drops_its_messages() {
+  let c = core();
+  let (main, r, ch) = main_with_renderer(&c);
+  c.set_handler(Scope::Main(main), ch, true);
+  let (req, _) = c.invoke(main, r, ch, vec![]).unwrap();
+  c.pop(main, false);
+  c.send_to_renderer(main, r, ch, vec![1]).unwrap();
+  c.destroy_renderer(main, r).unwrap();
+  let left = drain(&c, main);
+  assert_eq!(
+    left.len(),
+    1,
+    "the queued message is gone, the rejection is not"
+  );
+  assert_eq!(left[0].envelope.kind, Kind::InvokeReply);
+  assert_eq!(left[0].envelope.status, Status::ContextReleased);
+  assert_eq!(left[0].envelope.request, req);
+  assert_eq!(c.pending_count(main), 0);
+  assert_eq!(
+    c.send(main, r, Kind::Send, ch, vec![]),
+    Err(CoreError::ContextReleased)
+  );
+  assert_eq!(
+    c.send_to_renderer(main, r, ch, vec![]),
+    Err(CoreError::ObjectDestroyed)
+  );
+  assert!(c.renderers_of(main).is_empty());
+}
+
+#[test]
+fn a_main_side_cannot_touch_another_ones_renderer() {
+  let c = core();
+  let (main, r, ch) = main_with_renderer(&c);
+  let other = c.open_endpoint(None);
+  assert_eq!(
+    c.send_to_renderer(other, r, ch, vec![]),
+    Err(CoreError::UnknownRenderer(r))
+  );
+  assert_eq!(
+    c.send(other, r, Kind::Send, ch, vec![]),
+    Err(CoreError::UnknownRenderer(r))
+  );
+  assert_eq!(
+    c.destroy_renderer(other, r),
+    Err(CoreError::UnknownRenderer(r))
+  );
+  let (req, _) = c.sync_inline(main, r, ch, vec![]).unwrap();
+  assert!(!c.reply_sync(other, req, Reply::value(vec![])));
+}
+
+#[test]
+fn a_worker_gets_what_was_sent_before_it_connected_in_order() {
+  let c = core();
+  let main = c.open_endpoint(None);
+  let r = c.create_renderer(main, RendererKind::Worker).unwrap();
+  let ch = c.intern("early");
+  for i in 0..5u8 {
+    assert!(!c.send_to_renderer(main, r, ch, vec![i]).unwrap());
+  }
+  let waker = Arc::new(Counter::default());
+  let worker = c.open_endpoint(Some(waker.clone()));
+  assert!(
+    c.connect(r, worker).unwrap(),
+    "the worker drains right after connecting"
+  );
+  assert_eq!(c.connect(r, worker), Err(CoreError::AlreadyConnected(r)));
+  c.send_to_renderer(main, r, ch, vec![5]).unwrap();
+  assert_eq!(waker.get(), 0, "already scheduled: no extra wake");
+  let got: Vec<u8> = drain(&c, worker)
+    .iter()
+    .map(|d| d.envelope.payload[0])
+    .collect();
+  assert_eq!(got, vec![0, 1, 2, 3, 4, 5]);
+  c.send_to_renderer(main, r, ch, vec![6]).unwrap();
+  assert_eq!(
+    waker.get(),
+    1,
+    "a cross-thread push wakes the worker's thread"
+  );
+}
+
+#[test]
+fn a_worker_blocked_in_sync_gets_the_answer_from_the_main_thread() {
+  let c = Arc::new(core());
+  let main_waker = Arc::new(Counter::default());
+  let main = c.open_endpoint(Some(main_waker.clone()));
+  let r = c.create_renderer(main, RendererKind::Worker).unwrap();
+  let ch = c.intern("sync");
+  c.set_listening(Scope::Main(main), ch, true);
+  let c2 = c.clone();
+  let worker = thread::spawn(move || {
+    let ep = c2.open_endpoint(None);
+    c2.connect(r, ep).unwrap();
+    c2.send(ep, r, Kind::Send, ch, vec![1]).unwrap();
+    c2.sync_blocking(ep, r, ch, vec![2], &mut || false)
+  });
+  // main: dispatch in order, then answer the sync later
+  let mut seen = Vec::new();
+  while seen.len() < 2 {
+    if let (Some(d), _) = c.pop(main, false) {
+      seen.push(d.envelope);
+    } else {
+      thread::sleep(Duration::from_millis(1));
+    }
+  }
+  assert_eq!(seen[0].kind, Kind::Send);
+  assert_eq!(seen[1].kind, Kind::Sync);
+  assert!(main_waker.get() >= 1);
+  thread::sleep(Duration::from_millis(20));
+  assert!(c.reply_sync(main, seen[1].request, Reply::value(vec![42])));
+  assert_eq!(worker.join().unwrap(), Ok(Reply::value(vec![42])));
+  assert_eq!(c.pending_count(main), 0);
+}
+
+#[test]
+fn a_blocked_worker_is_released_when_its_renderer_is_destroyed() {
+  let c = Arc::new(core());
+  let main = c.open_endpoint(None);
+  let r = c.create_renderer(main, RendererKind::Worker).unwrap();
+  let ch = c.intern("sync");
+  c.set_listening(Scope::Main(main), ch, true);
+  let c2 = c.clone();
+  let worker = thread::spawn(move || {
+    let ep = c2.open_endpoint(None);
+    c2.connect(r, ep).unwrap();
+    let out = c2.sync_blocking(ep, r, ch, vec![], &mut || false);
+    (out, c2.send(ep, r, Kind::Send, ch, vec![]))
+  });
+  while c.pop(main, false).0.is_none() {
+    thread::sleep(Duration::from_millis(1));
+  }
+  c.destroy_renderer(main, r).unwrap();
+  let (out, after) = worker.join().unwrap();
+  assert_eq!(out, Err(CoreError::ContextReleased));
+  assert_eq!(after, Err(CoreError::ContextReleased));
+  assert_eq!(c.pending_count(main), 0);
+}
+
+#[test]
+fn closing_the_main_side_releases_blocked_workers_and_rejects_invokes() {
+  let c = Arc::new(core());
+  let main = c.open_endpoint(None);
+  let r = c.create_renderer(main, RendererKind::Worker).unwrap();
+  let ch = c.intern("sync");
+  c.set_listening(Scope::Main(main), ch, true);
+  c.set_handler(Scope::Main(main), ch, true);
+  let c2 = c.clone();
+  let worker = thread::spawn(move || {
+    let ep = c2.open_endpoint(None);
+    c2.connect(r, ep).unwrap();
+    let (inv, _) = c2.invoke(ep, r, ch, vec![]).unwrap();
+    let out = c2.sync_blocking(ep, r, ch, vec![], &mut || false);
+    let replies = drain(&c2, ep);
+    (inv, out, replies, c2.send(ep, r, Kind::Send, ch, vec![]))
+  });
+  // wait until both requests are queued, without dispatching them
+  while c.queued(main) < 2 {
+    thread::sleep(Duration::from_millis(1));
+  }
+  c.close_endpoint(main);
+  let (inv, out, replies, after) = worker.join().unwrap();
+  assert_eq!(out, Err(CoreError::Disconnected));
+  assert_eq!(replies.len(), 1);
+  assert_eq!(replies[0].envelope.request, inv);
+  assert_eq!(replies[0].envelope.status, Status::Disconnected);
+  assert_eq!(after, Err(CoreError::Disconnected));
+}
+
+#[test]
+fn a_parked_wait_gives_up_when_asked() {
+  let c = core();
+  let main = c.open_endpoint(None);
+  let r = c.create_renderer(main, RendererKind::Worker).unwrap();
+  let ch = c.intern("sync");
+  c.set_listening(Scope::Main(main), ch, true);
+  let ep = c.open_endpoint(None);
+  c.connect(r, ep).unwrap();
+  let mut ticks = 0;
+  let out = c.sync_blocking(ep, r, ch, vec![], &mut || {
+    ticks += 1;
+    ticks == 2
+  });
+  assert_eq!(out, Err(CoreError::Cancelled));
+  assert_eq!(
+    c.pending_count(main),
+    0,
+    "a cancelled request leaves nothing behind"
+  );
+}
+
+#[test]
+fn random_mixes_of_send_sync_and_invoke_keep_their_order() {
+  let c = core();
+  let (main, r, ch) = main_with_renderer(&c);
+  c.set_handler(Scope::Main(main), ch, true);
+  let mut seed = 0x2545_f491u32;
+  let mut sent = Vec::new();
+  for i in 0..1000u32 {
+    seed ^= seed << 13;
+    seed ^= seed >> 17;
+    seed ^= seed << 5;
+    let payload = i.to_le_bytes().to_vec();
+    match seed % 3 {
+      0 => {
+        c.send(main, r, Kind::Send, ch, payload).unwrap();
+      }
+      1 => {
+        c.invoke(main, r, ch, payload).unwrap();
+      }
+      _ => {
+        let (req, _) = c.sync_inline(main, r, ch, payload).unwrap();
+        // the caller pumps until its request is dispatched, answering it on the way
+        while !c.is_closed(req) {
+          let d = c.pop(main, true).0.unwrap();
+          sent.push(u32::from_le_bytes(
+            d.envelope.payload[..4].try_into().unwrap(),
+          ));
+          if d.envelope.kind == Kind::Sync {
+            c.reply_sync(main, d.envelope.request, Reply::value(vec![]));
+            c.close_inline(d.envelope.request);
+          }
+        }
+        assert_eq!(c.take_inline(req).status, Status::Ok);
+        continue;
+      }
+    }
+  }
+  for d in drain(&c, main) {
+    if d.envelope.kind.is_main_bound() {
+      sent.push(u32::from_le_bytes(
+        d.envelope.payload[..4].try_into().unwrap(),
+      ));
+    }
+  }
+  assert_eq!(sent, (0..1000).collect::<Vec<u32>>());
+}
+
+#[test]
+fn sends_to_a_renderer_whose_thread_ended_are_dropped_until_it_is_destroyed() {
+  let c = core();
+  let main = c.open_endpoint(None);
+  let r = c.create_renderer(main, RendererKind::Worker).unwrap();
+  let ch = c.intern("x");
+  let worker = c.open_endpoint(None);
+  c.connect(r, worker).unwrap();
+  c.close_endpoint(worker);
+  assert_eq!(c.send_to_renderer(main, r, ch, vec![1]), Ok(false));
+  c.destroy_renderer(main, r).unwrap();
+  assert_eq!(
+    c.send_to_renderer(main, r, ch, vec![1]),
+    Err(CoreError::ObjectDestroyed)
+  );
+}
+
+#[test]
+fn shutdown_releases_blocked_threads_and_refuses_new_waits() {
+  let c = Arc::new(core());
+  let main = c.open_endpoint(None);
+  let r = c.create_renderer(main, RendererKind::Worker).unwrap();
+  let ch = c.intern("sync");
+  c.set_listening(Scope::Main(main), ch, true);
+  let c2 = c.clone();
+  let worker = thread::spawn(move || {
+    let ep = c2.open_endpoint(None);
+    c2.connect(r, ep).unwrap();
+    let first = c2.sync_blocking(ep, r, ch, vec![], &mut || false);
+    let second = c2.sync_blocking(ep, r, ch, vec![], &mut || false);
+    (first, second)
+  });
+  while c.queued(main) == 0 {
+    thread::sleep(Duration::from_millis(1));
+  }
+  c.shutdown();
+  let (first, second) = worker.join().unwrap();
+  assert_eq!(first, Err(CoreError::Disconnected));
+  assert_eq!(second, Err(CoreError::Disconnected));
+}
+
+#[test]
+fn messages_from_a_destroyed_renderer_are_not_dispatched() {
+  let c = core();
+  let (main, r, ch) = main_with_renderer(&c);
+  c.send(main, r, Kind::Send, ch, vec![1]).unwrap();
+  c.destroy_renderer(main, r).unwrap();
+  assert_eq!(c.pop(main, false).0, None);
+}
+
+#[test]
+fn an_inline_sync_whose_renderer_was_destroyed_during_dispatch_is_gone() {
+  let c = core();
+  let (main, r, ch) = main_with_renderer(&c);
+  let (req, _) = c.sync_inline(main, r, ch, vec![]).unwrap();
+  c.pop(main, true);
+  // a listener destroys the sender, then answers
+  c.destroy_renderer(main, r).unwrap();
+  assert!(!c.reply_sync(main, req, Reply::value(vec![1])));
+  assert_eq!(c.close_inline(req), None);
+  assert!(c.is_closed(req));
+  assert_eq!(c.take_inline(req).status, Status::ContextReleased);
+}
+
+#[test]
+fn a_waker_can_be_added_and_removed() {
+  let c = core();
+  let main = c.open_endpoint(None);
+  let r = c.create_renderer(main, RendererKind::Worker).unwrap();
+  let ch = c.intern("x");
+  let worker = c.open_endpoint(None);
+  c.connect(r, worker).unwrap();
+  while c.pop(worker, false).0.is_some() {}
+  c.send_to_renderer(main, r, ch, vec![]).unwrap();
+  while c.pop(worker, false).0.is_some() {}
+  let waker = Arc::new(Counter::default());
+  c.set_waker(worker, Some(waker.clone()));
+  c.send_to_renderer(main, r, ch, vec![]).unwrap();
+  assert_eq!(waker.get(), 1);
+  while c.pop(worker, false).0.is_some() {}
+  c.set_waker(worker, None);
+  c.send_to_renderer(main, r, ch, vec![]).unwrap();
+  assert_eq!(waker.get(), 1);
+}
+
+#[test]
+fn a_batch_is_one_routed_message_then_messages_routed_at_dispatch() {
+  let c = core();
+  let (main, r, ch) = main_with_renderer(&c);
+  let quiet = c.intern("quiet");
+  c.send(main, r, Kind::Send, ch, vec![1]).unwrap();
+  c.send(main, r, Kind::Send, quiet, vec![2]).unwrap();
+  c.send(main, r, Kind::Post, quiet, vec![3]).unwrap();
+  c.send_to_renderer(main, r, ch, vec![4]).unwrap();
+  c.invoke(main, r, ch, vec![5]).unwrap();
+  c.send(main, r, Kind::Send, ch, vec![6]).unwrap();
+  let (batch, _) = c.pop_batch(main, 1 << 20, |n| 32 + n, 100);
+  let got: Vec<(u8, Route)> = batch
+    .iter()
+    .map(|d| (d.envelope.payload[0], d.route))
+    .collect();
+  assert_eq!(
+    got,
+    vec![
+      (1, Route(Route::MAIN)),
+      // nobody listens on `quiet` yet, but an earlier message's listener may add one
+      (2, Route::chain(Kind::Send)),
+      (3, Route::chain(Kind::Post)),
+      (4, Route(0)),
+    ],
+    "the batch stops before the invoke"
+  );
+  let (batch, _) = c.pop_batch(main, 1 << 20, |n| 32 + n, 100);
+  assert_eq!(
+    batch.len(),
+    1,
+    "an invoke is routed alone: nothing follows it"
+  );
+  assert_eq!(batch[0].envelope.kind, Kind::Invoke);
+  let (batch, _) = c.pop_batch(main, 1 << 20, |n| 32 + n, 100);
+  assert_eq!(batch[0].envelope.payload, vec![6]);
+  assert!(c.pop_batch(main, 1 << 20, |n| 32 + n, 100).0.is_empty());
+}
+
+#[test]
+fn a_batch_respects_its_byte_budget_and_count_but_always_takes_one() {
+  let c = core();
+  let (main, r, ch) = main_with_renderer(&c);
+  for _ in 0..10 {
+    c.send(main, r, Kind::Send, ch, vec![0; 100]).unwrap();
+  }
+  assert_eq!(c.pop_batch(main, 300, |n| 32 + n, 100).0.len(), 2);
+  assert_eq!(
+    c.pop_batch(main, 10, |n| 32 + n, 100).0.len(),
+    1,
+    "too big alone still comes"
+  );
+  assert_eq!(c.pop_batch(main, 1 << 20, |n| 32 + n, 3).0.len(), 3);
+  // the room counts what the caller really writes (here: padding to 8 bytes)
+  c.send(main, r, Kind::Send, ch, vec![0; 100]).unwrap();
+  assert_eq!(
+    c.pop_batch(main, 2 * 132, |n| (32 + n + 7) & !7, 100)
+      .0
+      .len(),
+    1
+  );
+  assert_eq!(c.pop_batch(main, 1 << 20, |n| 32 + n, 100).0.len(), 4);
+}

@@ -1,0 +1,241 @@
+//! The blocking wait behind `sendSync` in a worker or child process.
+//!
+//! Waking a sleeping thread costs tens of microseconds on small VMs, while a thread that is still
+//! spinning sees the answer in well under one. So the wait spins briefly (yielding the CPU, so a
+//! peer pinned to the same core can run), then parks. Parked, it wakes every `tick` to ask whether
+//! it should give up (its worker is being terminated, its process is exiting): no wait is ever
+//! uncancellable.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use super::envelope::{RequestId, Status};
+use super::error::CoreError;
+
+/// How a `sendSync` was answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+  pub status: Status,
+  pub payload: Vec<u8>,
+}
+
+impl Reply {
+  pub fn value(payload: Vec<u8>) -> Self {
+    Reply {
+      status: Status::Ok,
+      payload,
+    }
+  }
+
+  pub fn status(status: Status) -> Self {
+    Reply {
+      status,
+      payload: Vec::new(),
+    }
+  }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SpinPolicy {
+  /// How long to stay awake for the answer before parking.
+  pub spin: Duration,
+  /// How often a parked wait wakes to check whether it must give up.
+  pub tick: Duration,
+}
+
+impl Default for SpinPolicy {
+  fn default() -> Self {
+    SpinPolicy {
+      spin: Duration::from_micros(100),
+      tick: Duration::from_millis(50),
+    }
+  }
+}
+
+#[derive(Debug)]
+enum Slot {
+  Idle,
+  Waiting(RequestId),
+  Done(Result<Reply, CoreError>),
+}
+
+/// One per blocking renderer: a thread blocked in `sendSync` can have one request in flight.
+#[derive(Debug)]
+pub struct Waiter {
+  slot: Mutex<Slot>,
+  cv: Condvar,
+  /// Set with the answer, read without the lock while spinning.
+  ready: AtomicBool,
+}
+
+impl Default for Waiter {
+  fn default() -> Self {
+    Waiter {
+      slot: Mutex::new(Slot::Idle),
+      cv: Condvar::new(),
+      ready: AtomicBool::new(false),
+    }
+  }
+}
+
+impl Waiter {
+  fn lock(&self) -> MutexGuard<'_, Slot> {
+    // A panic while holding this lock cannot leave the slot inconsistent: recover it.
+    self.slot.lock().unwrap_or_else(|p| p.into_inner())
+  }
+
+  /// Prepares for `request`; must come before the request can be answered.
+  pub fn arm(&self, request: RequestId) {
+    self.ready.store(false, Ordering::Relaxed);
+    *self.lock() = Slot::Waiting(request);
+  }
+
+  /// Delivers the answer to `request`. Answers to anything else (late, duplicate) are dropped.
+  pub fn complete(&self, request: RequestId, outcome: Result<Reply, CoreError>) -> bool {
+    let mut slot = self.lock();
+    match *slot {
+      Slot::Waiting(r) if r == request => {
+        *slot = Slot::Done(outcome);
+        self.ready.store(true, Ordering::Release);
+        drop(slot);
+        self.cv.notify_all();
+        true
+      }
+      _ => false,
+    }
+  }
+
+  /// Ends whatever wait is in progress with `error`.
+  pub fn cancel(&self, error: CoreError) -> bool {
+    let request = match *self.lock() {
+      Slot::Waiting(r) => r,
+      _ => return false,
+    };
+    self.complete(request, Err(error))
+  }
+
+  /// Blocks until the armed request is answered or `give_up` says to stop (checked every tick).
+  pub fn wait(
+    &self,
+    policy: SpinPolicy,
+    give_up: &mut dyn FnMut() -> bool,
+  ) -> Result<Reply, CoreError> {
+    let start = Instant::now();
+    let mut spins = 0u32;
+    while !self.ready.load(Ordering::Acquire) {
+      if spins < 64 {
+        std::hint::spin_loop();
+      } else {
+        if start.elapsed() >= policy.spin {
+          break;
+        }
+        std::thread::yield_now();
+      }
+      spins += 1;
+    }
+    let mut slot = self.lock();
+    loop {
+      if let Slot::Done(_) = *slot {
+        let Slot::Done(outcome) = std::mem::replace(&mut *slot, Slot::Idle) else {
+          unreachable!()
+        };
+        return outcome;
+      }
+      let (guard, timeout) = self
+        .cv
+        .wait_timeout(slot, policy.tick)
+        .unwrap_or_else(|p| p.into_inner());
+      slot = guard;
+      if timeout.timed_out() && matches!(*slot, Slot::Waiting(_)) {
+        drop(slot);
+        let stop = give_up();
+        slot = self.lock();
+        if stop {
+          if let Slot::Waiting(_) = *slot {
+            *slot = Slot::Idle;
+            return Err(CoreError::Cancelled);
+          }
+        }
+      }
+    }
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use std::sync::Arc;
+  use std::thread;
+
+  fn quick() -> SpinPolicy {
+    SpinPolicy {
+      spin: Duration::from_micros(10),
+      tick: Duration::from_millis(5),
+    }
+  }
+
+  #[test]
+  fn an_answer_given_before_the_wait_is_returned_at_once() {
+    let w = Waiter::default();
+    w.arm(1);
+    assert!(w.complete(1, Ok(Reply::value(vec![7]))));
+    let r = w.wait(quick(), &mut || panic!("no tick expected")).unwrap();
+    assert_eq!(r.payload, vec![7]);
+  }
+
+  #[test]
+  fn an_answer_from_another_thread_wakes_a_parked_wait() {
+    let w = Arc::new(Waiter::default());
+    w.arm(9);
+    let w2 = w.clone();
+    let t = thread::spawn(move || {
+      thread::sleep(Duration::from_millis(30));
+      w2.complete(9, Ok(Reply::status(Status::NeverSent)))
+    });
+    let r = w.wait(quick(), &mut || false).unwrap();
+    assert_eq!(r.status, Status::NeverSent);
+    assert!(t.join().unwrap());
+  }
+
+  #[test]
+  fn late_and_foreign_answers_are_dropped() {
+    let w = Waiter::default();
+    w.arm(2);
+    assert!(!w.complete(1, Ok(Reply::value(vec![1]))));
+    assert!(w.complete(2, Ok(Reply::value(vec![2]))));
+    assert!(!w.complete(2, Ok(Reply::value(vec![3]))));
+    assert_eq!(w.wait(quick(), &mut || false).unwrap().payload, vec![2]);
+    // after the wait the slot is idle: nothing can be completed
+    assert!(!w.complete(2, Ok(Reply::value(vec![4]))));
+  }
+
+  #[test]
+  fn give_up_is_asked_every_tick_and_ends_the_wait() {
+    let w = Waiter::default();
+    w.arm(3);
+    let mut asked = 0;
+    let r = w.wait(quick(), &mut || {
+      asked += 1;
+      asked == 3
+    });
+    assert_eq!(r, Err(CoreError::Cancelled));
+    assert_eq!(asked, 3);
+    // the cancelled request can no longer be answered
+    assert!(!w.complete(3, Ok(Reply::value(vec![]))));
+  }
+
+  #[test]
+  fn cancel_from_another_thread_ends_the_wait_with_its_error() {
+    let w = Arc::new(Waiter::default());
+    w.arm(4);
+    let w2 = w.clone();
+    let t = thread::spawn(move || {
+      thread::sleep(Duration::from_millis(20));
+      w2.cancel(CoreError::Disconnected)
+    });
+    assert_eq!(w.wait(quick(), &mut || false), Err(CoreError::Disconnected));
+    assert!(t.join().unwrap());
+    assert!(!w.cancel(CoreError::Disconnected));
+  }
+}

@@ -1,0 +1,477 @@
+#![deny(clippy::all)]
+//! napi exports only: each turns a JS call into a core call. See `lib/native.js` for the JS side
+//! of the conventions used here (the scratch-buffer header, the signed request ids).
+//!
+//! Per-message operations are free functions taking the endpoint id: on this toolchain a napi-rs
+//! class method costs ~235 ns a call against ~110 ns for a free function with arguments, and the
+//! hot path makes a few of these per message. The `NativeEndpoint` class only owns the
+//! endpoint's lifetime and its wake-up signal.
+
+pub mod binding;
+pub mod core;
+pub mod transport;
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{Buffer, BufferSlice, Function};
+use napi::Env;
+use napi_derive::napi;
+
+use crate::binding::error::{to_js, Code, Result};
+use crate::binding::probe::env_is_stopping;
+use crate::binding::wake::Waker;
+use crate::core::registry::Scope;
+use crate::core::renderers::RendererKind;
+use crate::core::router::{global, Delivery, Wake};
+use crate::core::waiter::{Reply, SpinPolicy};
+use crate::core::{CoreError, EndpointId, Kind, RequestId, Status};
+
+/// Bytes at the start of a scratch buffer that `next` fills with the message header:
+/// u32 LE words `[kind | status << 8 | route << 16 | wake << 24, renderer, channel,
+/// request low, request high, payload length]`; the payload follows.
+pub const HEADER_BYTES: usize = 32;
+/// `next`: nothing to take.
+const NONE: i32 = -1;
+/// The payload did not fit in the scratch buffer: `takeLarge` hands it over.
+const LARGE: i32 = -2;
+/// `next` in pump mode: the request being pumped for has been dispatched.
+const DONE: i32 = -3;
+/// A reply that is a status, not a value, comes back as `STATUS_BASE - status`.
+const STATUS_BASE: i32 = -100;
+
+thread_local! {
+  /// A payload too big for the caller's scratch buffer. Taken right after the call that put it
+  /// here, on the same JS thread, so one slot per thread is enough.
+  static LARGE_PAYLOAD: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
+}
+
+fn bad_arg(what: &str) -> napi::Error<Code> {
+  napi::Error::new(Code("ERR_IPC_INVALID_ARG".to_owned()), what.to_owned())
+}
+
+fn scope(kind: u32, endpoint: EndpointId, renderer: u32) -> Result<Scope> {
+  Ok(match kind {
+    0 => Scope::Main(endpoint),
+    1 => Scope::ContentsIpc(renderer),
+    2 => Scope::ContentsEvents(renderer),
+    _ => return Err(bad_arg("unknown scope")),
+  })
+}
+
+fn status(v: u32) -> Result<Status> {
+  Status::from_u8(v as u8).ok_or_else(|| bad_arg("unknown status"))
+}
+
+/// A new request's id for JS, negated when the caller must schedule a drain of its own mailbox.
+fn signed_request(opened: std::result::Result<(RequestId, bool), CoreError>) -> Result<f64> {
+  let (request, wake) = opened.map_err(to_js)?;
+  let r = request as f64;
+  Ok(if wake { -r } else { r })
+}
+
+/// Copies a reply's payload after the header space, or parks it for `takeLarge`.
+fn payload_into(payload: Vec<u8>, scratch: &mut [u8]) -> i32 {
+  let end = HEADER_BYTES + payload.len();
+  if scratch.len() >= end {
+    scratch[HEADER_BYTES..end].copy_from_slice(&payload);
+    payload.len() as i32
+  } else {
+    LARGE_PAYLOAD.with(|slot| *slot.borrow_mut() = Some(payload));
+    LARGE
+  }
+}
+
+/// A reply: its value into the scratch buffer, or its status as `STATUS_BASE - status`.
+fn reply_into(reply: Reply, scratch: &mut [u8]) -> i32 {
+  if reply.status != Status::Ok {
+    return STATUS_BASE - reply.status as i32;
+  }
+  payload_into(reply.payload, scratch)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_header(
+  scratch: &mut [u8],
+  kind: u8,
+  status: u8,
+  route: u8,
+  wake: bool,
+  renderer: u32,
+  channel: u32,
+  request: RequestId,
+  len: u32,
+) {
+  let words = [
+    kind as u32 | (status as u32) << 8 | (route as u32) << 16 | (wake as u32) << 24,
+    renderer,
+    channel,
+    request as u32,
+    (request >> 32) as u32,
+    len,
+  ];
+  for (i, w) in words.iter().enumerate() {
+    scratch[i * 4..i * 4 + 4].copy_from_slice(&w.to_le_bytes());
+  }
+}
+
+// ---- process ---------------------------------------------------------------------------------
+
+/// Interns a channel name: messages carry the number.
+#[napi(catch_unwind)]
+pub fn intern_channel(name: String) -> u32 {
+  global().intern(&name)
+}
+
+#[napi(catch_unwind)]
+pub fn channel_name(id: u32) -> Option<String> {
+  global().channel_name(id)
+}
+
+/// Sets how long a blocked `sendSync` spins before it parks, and how often a parked one checks
+/// whether its thread is being torn down. For benchmarks and tuning.
+#[napi(catch_unwind)]
+pub fn set_spin_policy(spin_micros: u32, tick_millis: u32) {
+  global().set_policy(SpinPolicy {
+    spin: std::time::Duration::from_micros(spin_micros as u64),
+    tick: std::time::Duration::from_millis(tick_millis.max(1) as u64),
+  });
+}
+
+/// True for the first caller in the process: it installs the `exit` hook that calls `shutdown`.
+#[napi(catch_unwind)]
+pub fn claim_exit_hook() -> bool {
+  global().claim_exit_hook()
+}
+
+/// The process is exiting: every thread blocked in `sendSync` is released (with
+/// ERR_IPC_DISCONNECTED) and no new wait starts, so worker teardown never hangs on one.
+#[napi(catch_unwind)]
+pub fn shutdown() {
+  global().shutdown();
+}
+
+// ---- endpoint lifetime and wake-ups ---------------------------------------------------------
+
+/// One JS thread's end of the core: its mailbox, and the main side it can host. Closed when
+/// collected (or by `close`).
+#[napi]
+pub struct NativeEndpoint {
+  id: EndpointId,
+  waker: Option<Arc<Waker>>,
+}
+
+impl Default for NativeEndpoint {
+  fn default() -> Self {
+    NativeEndpoint {
+      id: global().open_endpoint(None),
+      waker: None,
+    }
+  }
+}
+
+#[napi]
+impl NativeEndpoint {
+  #[napi(constructor, catch_unwind)]
+  pub fn new() -> Self {
+    Self::default()
+  }
+
+  #[napi(getter)]
+  pub fn id(&self) -> u32 {
+    self.id
+  }
+
+  /// Lets other threads wake this one: `wake` is called on this thread when they queued
+  /// messages here. Only needed while renderers in other threads exist, so in-process use
+  /// never holds a threadsafe function (an open handle to jest).
+  #[napi(catch_unwind)]
+  pub fn enable_wake(&mut self, wake: Function<(), ()>) -> Result<()> {
+    if self.waker.is_none() {
+      let waker = Arc::new(Waker::new(wake).map_err(|e| bad_arg(&e.reason))?);
+      global().set_waker(self.id, Some(waker.clone() as Arc<dyn Wake>));
+      self.waker = Some(waker);
+    }
+    Ok(())
+  }
+
+  /// Releases the wake-up signal (no renderer in another thread is left).
+  #[napi(catch_unwind)]
+  pub fn disable_wake(&mut self) {
+    global().set_waker(self.id, None);
+    self.waker = None;
+  }
+
+  /// Keeps this thread's event loop alive while something from another thread is awaited.
+  #[napi(catch_unwind)]
+  pub fn set_ref(&self, env: Env, on: bool) -> Result<()> {
+    match &self.waker {
+      Some(w) => w.set_ref(&env, on).map_err(|e| bad_arg(&e.reason)),
+      None => Ok(()),
+    }
+  }
+
+  /// Closes the endpoint: the main side hosted here and its renderers go away.
+  #[napi(catch_unwind)]
+  pub fn close(&self) {
+    global().close_endpoint(self.id);
+  }
+}
+
+impl Drop for NativeEndpoint {
+  fn drop(&mut self) {
+    global().close_endpoint(self.id);
+  }
+}
+
+// ---- renderer registry ----------------------------------------------------------------------
+
+#[napi(catch_unwind)]
+pub fn create_renderer(endpoint: u32, kind: u32) -> Result<u32> {
+  let kind = RendererKind::from_u8(kind as u8).ok_or_else(|| bad_arg("unknown renderer kind"))?;
+  global().create_renderer(endpoint, kind).map_err(to_js)
+}
+
+/// Returns true when this thread must schedule a drain.
+#[napi(catch_unwind)]
+pub fn destroy_renderer(endpoint: u32, renderer: u32) -> Result<bool> {
+  global().destroy_renderer(endpoint, renderer).map_err(to_js)
+}
+
+#[napi(catch_unwind)]
+pub fn renderers(endpoint: u32) -> Vec<u32> {
+  global().renderers_of(endpoint)
+}
+
+/// A worker's renderer, on the worker's endpoint. True: schedule a drain (early messages).
+#[napi(catch_unwind)]
+pub fn connect(endpoint: u32, renderer: u32) -> Result<bool> {
+  global().connect(renderer, endpoint).map_err(to_js)
+}
+
+// ---- listener and handler registry ----------------------------------------------------------
+
+#[napi(catch_unwind)]
+pub fn set_listening(
+  endpoint: u32,
+  scope_kind: u32,
+  renderer: u32,
+  channel: u32,
+  on: bool,
+) -> Result<()> {
+  global().set_listening(scope(scope_kind, endpoint, renderer)?, channel, on);
+  Ok(())
+}
+
+#[napi(catch_unwind)]
+pub fn set_handler(
+  endpoint: u32,
+  scope_kind: u32,
+  renderer: u32,
+  channel: u32,
+  on: bool,
+) -> Result<()> {
+  global().set_handler(scope(scope_kind, endpoint, renderer)?, channel, on);
+  Ok(())
+}
+
+// ---- renderer side --------------------------------------------------------------------------
+
+/// `send` (kind 1) or `postMessage` (kind 2). True: schedule a drain of this thread.
+#[napi(catch_unwind)]
+pub fn send(
+  endpoint: u32,
+  renderer: u32,
+  kind: u32,
+  channel: u32,
+  payload: BufferSlice,
+) -> Result<bool> {
+  let kind = match Kind::from_u8(kind as u8) {
+    Some(k @ (Kind::Send | Kind::Post)) => k,
+    _ => return Err(bad_arg("send takes kind 1 or 2")),
+  };
+  global()
+    .send(endpoint, renderer, kind, channel, payload.to_vec())
+    .map_err(to_js)
+}
+
+/// Returns the request id, negative when a drain of this thread must be scheduled.
+#[napi(catch_unwind)]
+pub fn invoke(endpoint: u32, renderer: u32, channel: u32, payload: BufferSlice) -> Result<f64> {
+  signed_request(global().invoke(endpoint, renderer, channel, payload.to_vec()))
+}
+
+/// An in-process `sendSync`: queues it and returns the (signed) request id. The caller then
+/// pumps with `next(endpoint, scratch, request)` until DONE, and calls `takeInline`.
+#[napi(catch_unwind)]
+pub fn sync_inline(
+  endpoint: u32,
+  renderer: u32,
+  channel: u32,
+  payload: BufferSlice,
+) -> Result<f64> {
+  signed_request(global().sync_inline(endpoint, renderer, channel, payload.to_vec()))
+}
+
+/// The answer to an in-process `sendSync`: its length in the scratch buffer, LARGE, or a status.
+#[napi(catch_unwind)]
+pub fn take_inline(request: f64, mut scratch: BufferSlice) -> i32 {
+  reply_into(global().take_inline(request as RequestId), &mut scratch)
+}
+
+/// A blocking `sendSync` (worker thread): waits for the answer, returned as by `takeInline`.
+/// Gives up (ERR_IPC_CANCELLED) when this thread is being torn down.
+#[napi(catch_unwind)]
+pub fn sync_blocking(
+  env: Env,
+  endpoint: u32,
+  renderer: u32,
+  channel: u32,
+  payload: BufferSlice,
+  mut scratch: BufferSlice,
+) -> Result<i32> {
+  let reply = global()
+    .sync_blocking(endpoint, renderer, channel, payload.to_vec(), &mut || {
+      env_is_stopping(&env)
+    })
+    .map_err(to_js)?;
+  Ok(reply_into(reply, &mut scratch))
+}
+
+// ---- main side ------------------------------------------------------------------------------
+
+/// `webContents.send`. True: schedule a drain of this thread (in-process renderer).
+#[napi(catch_unwind)]
+pub fn send_to_renderer(
+  endpoint: u32,
+  renderer: u32,
+  channel: u32,
+  payload: BufferSlice,
+) -> Result<bool> {
+  global()
+    .send_to_renderer(endpoint, renderer, channel, payload.to_vec())
+    .map_err(to_js)
+}
+
+/// `event.returnValue = …` (status 0 with the value), or another status. First answer wins.
+#[napi(catch_unwind)]
+pub fn reply_sync(endpoint: u32, request: f64, status: u32, payload: BufferSlice) -> Result<bool> {
+  let reply = Reply {
+    status: self::status(status)?,
+    payload: payload.to_vec(),
+  };
+  Ok(global().reply_sync(endpoint, request as RequestId, reply))
+}
+
+/// Ends the dispatch of an in-process `sendSync`: 1 answered, 0 not answered, -1 gone (its
+/// renderer was destroyed meanwhile).
+#[napi(catch_unwind)]
+pub fn close_inline(request: f64) -> i32 {
+  match global().close_inline(request as RequestId) {
+    Some(true) => 1,
+    Some(false) => 0,
+    None => -1,
+  }
+}
+
+/// Settles an `invoke`. True: schedule a drain of this thread.
+#[napi(catch_unwind)]
+pub fn settle_invoke(
+  endpoint: u32,
+  request: f64,
+  status: u32,
+  payload: BufferSlice,
+) -> Result<bool> {
+  let status = self::status(status)?;
+  let (_, wake) = global().settle_invoke(endpoint, request as RequestId, status, payload.to_vec());
+  Ok(wake)
+}
+
+// ---- the mailbox ----------------------------------------------------------------------------
+
+/// Most messages handed over by one `next`.
+const MAX_BATCH: usize = 4096;
+
+/// Entries of a batch start on 8-byte boundaries, so JS reads their headers as u32 words.
+fn entry_len(payload: usize) -> usize {
+  (HEADER_BYTES + payload + 7) & !7
+}
+
+/// Takes messages into `scratch`: back-to-back entries of a header then the payload, each
+/// starting on an 8-byte boundary. Returns how many, NONE (-1) when there is nothing to take,
+/// or LARGE (-2) for one message whose payload did not fit (its header is written; `takeLarge`
+/// has the payload).
+/// With `until` (a request id) it pumps for an in-process `sendSync`: one main-bound message at
+/// a time, and DONE (-3) once that request has been dispatched.
+#[napi(catch_unwind)]
+pub fn next(endpoint: u32, mut scratch: BufferSlice, until: f64) -> i32 {
+  let core = global();
+  if until > 0.0 {
+    if core.is_closed(until as RequestId) {
+      return DONE;
+    }
+    return match core.pop(endpoint, true) {
+      (None, _) => NONE,
+      (Some(d), wake) => write_entry(&mut scratch, 0, d, wake).map_or(LARGE, |_| 1),
+    };
+  }
+  let (batch, wake) = core.pop_batch(endpoint, scratch.len(), entry_len, MAX_BATCH);
+  let count = batch.len() as i32;
+  let mut offset = 0;
+  for (i, d) in batch.into_iter().enumerate() {
+    match write_entry(&mut scratch, offset, d, wake && i == 0) {
+      Some(end) => offset = end,
+      None => return LARGE,
+    }
+  }
+  if count == 0 {
+    NONE
+  } else {
+    count
+  }
+}
+
+/// Writes one entry at `offset`; returns where the next one starts, or None when the payload
+/// went to `takeLarge` (only ever the first and only entry of a batch).
+fn write_entry(scratch: &mut [u8], offset: usize, d: Delivery, wake: bool) -> Option<usize> {
+  let e = d.envelope;
+  let len = e.payload.len();
+  write_header(
+    &mut scratch[offset..],
+    e.kind as u8,
+    e.status as u8,
+    d.route.0,
+    wake,
+    e.renderer,
+    e.channel,
+    e.request,
+    len as u32,
+  );
+  let start = offset + HEADER_BYTES;
+  if scratch.len() < start + len {
+    LARGE_PAYLOAD.with(|slot| *slot.borrow_mut() = Some(e.payload));
+    return None;
+  }
+  scratch[start..start + len].copy_from_slice(&e.payload);
+  Some(offset + entry_len(len))
+}
+
+/// The payload that did not fit in the scratch buffer (zero-copy: the bytes move to JS).
+#[napi(catch_unwind)]
+pub fn take_large() -> Option<Buffer> {
+  LARGE_PAYLOAD
+    .with(|slot| slot.borrow_mut().take())
+    .map(Buffer::from)
+}
+
+/// Messages waiting in an endpoint's mailbox (diagnostics and tests).
+#[napi(catch_unwind)]
+pub fn queued(endpoint: u32) -> u32 {
+  global().queued(endpoint) as u32
+}
+
+/// Requests a main side still owes an answer to (diagnostics and tests).
+#[napi(catch_unwind)]
+pub fn pending(endpoint: u32) -> u32 {
+  global().pending_count(endpoint) as u32
+}

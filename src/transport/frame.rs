@@ -1,0 +1,371 @@
+//! The wire format of the socket transport: length-prefixed frames with a small fixed header.
+//!
+//! ```text
+//! u32 LE  length of everything after this field (header + channel + payload)
+//! u8      kind       (Kind, or a handshake kind)
+//! u8      status     (Status)
+//! u16     reserved, 0
+//! u32 LE  renderer
+//! u64 LE  request
+//! u32 LE  channel length in bytes
+//! ...     channel (UTF-8), then payload
+//! ```
+//!
+//! The length is checked against the connection's maximum before anything is allocated, and
+//! every field is validated: anything malformed is an error, which closes that connection only.
+
+use std::fmt;
+
+use crate::core::{Envelope, Kind, Status};
+
+/// Bytes of the length prefix.
+pub const PREFIX: usize = 4;
+/// Bytes of the fixed header after the prefix.
+pub const HEADER: usize = 20;
+/// Default largest frame accepted (prefix excluded): big payloads are fine, absurd ones are not.
+pub const DEFAULT_MAX_FRAME: usize = 512 * 1024 * 1024;
+
+/// Handshake kinds: never routed, only exchanged when a connection opens.
+pub const HELLO: u8 = 0x10;
+pub const WELCOME: u8 = 0x11;
+pub const REJECT: u8 = 0x12;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FrameError {
+  /// The length prefix announces more than the connection accepts.
+  TooLarge {
+    len: usize,
+    max: usize,
+  },
+  /// The length prefix is smaller than the fixed header.
+  TooShort(usize),
+  UnknownKind(u8),
+  UnknownStatus(u8),
+  /// Reserved bits set.
+  Reserved,
+  /// The channel length runs past the frame.
+  ChannelOverrun,
+  /// The channel name is not UTF-8.
+  ChannelNotUtf8,
+}
+
+impl fmt::Display for FrameError {
+  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match self {
+      FrameError::TooLarge { len, max } => {
+        write!(f, "frame of {len} bytes exceeds the maximum of {max}")
+      }
+      FrameError::TooShort(len) => write!(f, "frame of {len} bytes is shorter than its header"),
+      FrameError::UnknownKind(k) => write!(f, "unknown frame kind {k}"),
+      FrameError::UnknownStatus(s) => write!(f, "unknown status {s}"),
+      FrameError::Reserved => f.write_str("reserved header bits are set"),
+      FrameError::ChannelOverrun => f.write_str("channel length runs past the frame"),
+      FrameError::ChannelNotUtf8 => f.write_str("channel name is not UTF-8"),
+    }
+  }
+}
+
+impl std::error::Error for FrameError {}
+
+/// A decoded frame: a routed message, or a handshake frame (`kind` HELLO, WELCOME, REJECT)
+/// whose payload is JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+  Message { envelope: Envelope, channel: String },
+  Handshake { kind: u8, payload: Vec<u8> },
+}
+
+/// Appends one frame to `out`.
+pub fn encode(
+  out: &mut Vec<u8>,
+  kind: u8,
+  status: u8,
+  renderer: u32,
+  request: u64,
+  channel: &str,
+  payload: &[u8],
+) {
+  let len = HEADER + channel.len() + payload.len();
+  out.reserve(PREFIX + len);
+  out.extend_from_slice(&(len as u32).to_le_bytes());
+  out.push(kind);
+  out.push(status);
+  out.extend_from_slice(&[0, 0]);
+  out.extend_from_slice(&renderer.to_le_bytes());
+  out.extend_from_slice(&request.to_le_bytes());
+  out.extend_from_slice(&(channel.len() as u32).to_le_bytes());
+  out.extend_from_slice(channel.as_bytes());
+  out.extend_from_slice(payload);
+}
+
+/// Appends a routed message.
+pub fn encode_envelope(out: &mut Vec<u8>, env: &Envelope, channel: &str) {
+  encode(
+    out,
+    env.kind as u8,
+    env.status as u8,
+    env.renderer,
+    env.request,
+    channel,
+    &env.payload,
+  );
+}
+
+/// Appends a handshake frame with a JSON payload.
+pub fn encode_handshake(out: &mut Vec<u8>, kind: u8, json: &[u8]) {
+  encode(out, kind, 0, 0, 0, "", json);
+}
+
+/// Reassembles frames from a byte stream, however it is split.
+#[derive(Debug)]
+pub struct Decoder {
+  buf: Vec<u8>,
+  /// Start of the unconsumed bytes in `buf`.
+  start: usize,
+  max: usize,
+}
+
+impl Decoder {
+  pub fn new(max: usize) -> Self {
+    Decoder {
+      buf: Vec::new(),
+      start: 0,
+      max,
+    }
+  }
+
+  /// Adds received bytes.
+  pub fn push(&mut self, bytes: &[u8]) {
+    if self.start > 0 && self.start == self.buf.len() {
+      self.buf.clear();
+      self.start = 0;
+    }
+    self.buf.extend_from_slice(bytes);
+  }
+
+  /// Bytes received but not yet decoded.
+  pub fn buffered(&self) -> usize {
+    self.buf.len() - self.start
+  }
+
+  /// The next complete frame, None if more bytes are needed, or the error that ends the
+  /// connection. The length is checked before the frame's bytes are waited for or stored.
+  pub fn next_frame(&mut self) -> Result<Option<Frame>, FrameError> {
+    let avail = &self.buf[self.start..];
+    if avail.len() < PREFIX {
+      return Ok(None);
+    }
+    let len = u32::from_le_bytes(avail[..PREFIX].try_into().expect("4 bytes")) as usize;
+    if len > self.max {
+      return Err(FrameError::TooLarge { len, max: self.max });
+    }
+    if len < HEADER {
+      return Err(FrameError::TooShort(len));
+    }
+    if avail.len() < PREFIX + len {
+      // Reserve what the announced frame needs, now that it is known to be acceptable.
+      self.buf.reserve(PREFIX + len - avail.len());
+      return Ok(None);
+    }
+    let frame = parse(&avail[PREFIX..PREFIX + len])?;
+    self.start += PREFIX + len;
+    if self.start == self.buf.len() {
+      self.buf.clear();
+      self.start = 0;
+    } else if self.start > (1 << 20) && self.start * 2 > self.buf.len() {
+      // Keep the buffer from growing without bound behind consumed frames.
+      self.buf.drain(..self.start);
+      self.start = 0;
+    }
+    Ok(Some(frame))
+  }
+}
+
+fn parse(body: &[u8]) -> Result<Frame, FrameError> {
+  let kind = body[0];
+  let status = body[1];
+  if body[2] != 0 || body[3] != 0 {
+    return Err(FrameError::Reserved);
+  }
+  let renderer = u32::from_le_bytes(body[4..8].try_into().expect("4 bytes"));
+  let request = u64::from_le_bytes(body[8..16].try_into().expect("8 bytes"));
+  let channel_len = u32::from_le_bytes(body[16..20].try_into().expect("4 bytes")) as usize;
+  let rest = &body[HEADER..];
+  if channel_len > rest.len() {
+    return Err(FrameError::ChannelOverrun);
+  }
+  let channel =
+    std::str::from_utf8(&rest[..channel_len]).map_err(|_| FrameError::ChannelNotUtf8)?;
+  let payload = rest[channel_len..].to_vec();
+  if matches!(kind, HELLO | WELCOME | REJECT) {
+    return Ok(Frame::Handshake { kind, payload });
+  }
+  let kind = Kind::from_u8(kind).ok_or(FrameError::UnknownKind(kind))?;
+  let status = Status::from_u8(status).ok_or(FrameError::UnknownStatus(status))?;
+  let envelope = Envelope {
+    kind,
+    status,
+    renderer,
+    request,
+    channel: 0,
+    payload,
+  };
+  Ok(Frame::Message {
+    envelope,
+    channel: channel.to_owned(),
+  })
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use proptest::prelude::*;
+
+  fn message(kind: Kind, channel: &str, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let env = Envelope::new(kind, 7, 0, payload.to_vec()).request(u64::MAX - 1);
+    encode_envelope(&mut out, &env, channel);
+    out
+  }
+
+  fn decode_all(bytes: &[u8], max: usize) -> Result<Vec<Frame>, FrameError> {
+    let mut d = Decoder::new(max);
+    d.push(bytes);
+    let mut out = Vec::new();
+    while let Some(f) = d.next_frame()? {
+      out.push(f);
+    }
+    Ok(out)
+  }
+
+  #[test]
+  fn a_message_round_trips() {
+    let bytes = message(Kind::Invoke, "canal-😀", b"payload");
+    let frames = decode_all(&bytes, DEFAULT_MAX_FRAME).unwrap();
+    let Frame::Message { envelope, channel } = &frames[0] else {
+      panic!("not a message")
+    };
+    assert_eq!(channel, "canal-😀");
+    assert_eq!(envelope.kind, Kind::Invoke);
+    assert_eq!(envelope.renderer, 7);
+    assert_eq!(envelope.request, u64::MAX - 1);
+    assert_eq!(envelope.payload, b"payload");
+  }
+
+  #[test]
+  fn frames_split_anywhere_reassemble() {
+    let mut stream = message(Kind::Send, "a", b"1");
+    stream.extend(message(Kind::Sync, "bb", &[9; 300]));
+    stream.extend(message(Kind::Message, "", b""));
+    for cut in 0..stream.len() {
+      let mut d = Decoder::new(DEFAULT_MAX_FRAME);
+      let mut frames = Vec::new();
+      for part in [&stream[..cut], &stream[cut..]] {
+        d.push(part);
+        while let Some(f) = d.next_frame().unwrap() {
+          frames.push(f);
+        }
+      }
+      assert_eq!(frames.len(), 3, "cut at {cut}");
+      assert_eq!(d.buffered(), 0);
+    }
+  }
+
+  #[test]
+  fn an_oversized_length_is_refused_before_its_bytes_arrive() {
+    let mut d = Decoder::new(1000);
+    d.push(&5000u32.to_le_bytes());
+    assert_eq!(
+      d.next_frame(),
+      Err(FrameError::TooLarge {
+        len: 5000,
+        max: 1000
+      })
+    );
+    // and nothing was reserved for it
+    assert!(d.buf.capacity() < 1000);
+  }
+
+  #[test]
+  fn malformed_headers_are_errors() {
+    let good = message(Kind::Send, "ch", b"x");
+    let mut short = good.clone();
+    short[..4].copy_from_slice(&3u32.to_le_bytes());
+    assert_eq!(decode_all(&short, 100), Err(FrameError::TooShort(3)));
+    let mut kind = good.clone();
+    kind[4] = 99;
+    assert_eq!(decode_all(&kind, 100), Err(FrameError::UnknownKind(99)));
+    let mut status = good.clone();
+    status[5] = 99;
+    assert_eq!(decode_all(&status, 100), Err(FrameError::UnknownStatus(99)));
+    let mut reserved = good.clone();
+    reserved[6] = 1;
+    assert_eq!(decode_all(&reserved, 100), Err(FrameError::Reserved));
+    let mut overrun = good.clone();
+    overrun[20..24].copy_from_slice(&1000u32.to_le_bytes());
+    assert_eq!(decode_all(&overrun, 100), Err(FrameError::ChannelOverrun));
+    let mut utf8 = good;
+    utf8[24] = 0xff;
+    assert_eq!(decode_all(&utf8, 100), Err(FrameError::ChannelNotUtf8));
+  }
+
+  #[test]
+  fn a_truncated_frame_waits_for_more_bytes() {
+    let good = message(Kind::Send, "ch", b"xyz");
+    for cut in 0..good.len() {
+      assert_eq!(decode_all(&good[..cut], 100), Ok(vec![]), "cut at {cut}");
+    }
+  }
+
+  #[test]
+  fn handshake_frames_carry_their_json() {
+    let mut out = Vec::new();
+    encode_handshake(&mut out, HELLO, br#"{"protocol":1}"#);
+    assert_eq!(
+      decode_all(&out, 100).unwrap(),
+      vec![Frame::Handshake {
+        kind: HELLO,
+        payload: br#"{"protocol":1}"#.to_vec()
+      }]
+    );
+  }
+
+  proptest! {
+    // Whatever arrives, the decoder returns frames, asks for more, or reports an error: it never
+    // panics, and never holds more than one maximum frame's worth of bytes.
+    #[test]
+    fn arbitrary_bytes_never_panic(chunks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), 0..16)) {
+      let mut d = Decoder::new(256);
+      for chunk in chunks {
+        d.push(&chunk);
+        loop {
+          match d.next_frame() {
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            Err(_) => return Ok(()),
+          }
+        }
+        prop_assert!(d.buffered() <= PREFIX + 256 + 64);
+      }
+    }
+
+    #[test]
+    fn encoded_messages_decode_to_themselves(
+      kind in prop::sample::select(vec![Kind::Send, Kind::Post, Kind::Sync, Kind::Invoke, Kind::Message, Kind::InvokeReply, Kind::SyncReply]),
+      renderer in any::<u32>(),
+      request in any::<u64>(),
+      channel in ".{0,40}",
+      payload in proptest::collection::vec(any::<u8>(), 0..512),
+    ) {
+      let mut out = Vec::new();
+      encode(&mut out, kind as u8, 0, renderer, request, &channel, &payload);
+      let frames = decode_all(&out, DEFAULT_MAX_FRAME).unwrap();
+      let Frame::Message { envelope, channel: ch } = &frames[0] else { panic!() };
+      prop_assert_eq!(ch, &channel);
+      prop_assert_eq!(envelope.kind, kind);
+      prop_assert_eq!(envelope.renderer, renderer);
+      prop_assert_eq!(envelope.request, request);
+      prop_assert_eq!(&envelope.payload, &payload);
+    }
+  }
+}
