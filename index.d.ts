@@ -3,6 +3,7 @@
 
 /// <reference types="node" />
 import { EventEmitter } from 'events'
+import { WorkerOptions } from 'worker_threads'
 
 /** Passed to `ipcMain.handle` handlers. */
 export interface IpcMainInvokeEvent {
@@ -120,6 +121,13 @@ export interface InProcessWebContents extends WebContents {
 export interface WebContentsModule {
   /** Makes a renderer that runs in this thread, with its own `ipcRenderer`. */
   create(): InProcessWebContents
+  /**
+   * Runs `modulePath` in a worker thread as a renderer: there, `require('ipc-main').ipcRenderer`
+   * talks to this main side and its `sendSync` really blocks. `options` are `new Worker`'s (except
+   * `env: SHARE_ENV`). Returns at once; messages sent before the worker has started are delivered,
+   * in order, once it has.
+   */
+  worker(modulePath: string | URL, options?: WorkerOptions): WebContents
   /** Every live WebContents of this main side, oldest first. */
   getAllWebContents(): WebContents[]
   fromId(id: number): WebContents | undefined

@@ -1,0 +1,162 @@
+'use strict'
+// What a scenario process (and its worker threads) share: the clock, the statistics, the loops
+// that take latency samples, and the protocol by which one process hands its result to run.js.
+//
+// A scenario file is `scenarios/<group letter><n>-<name>.js`. It calls defineScenario(module, def):
+// required by run.js it only describes itself; run as `node <file> --subject <name> [--quick]`
+// it measures that one subject in this fresh process and prints one RESULT_MARK line.
+
+const path = require('path')
+
+const ROOT = path.resolve(__dirname, '..', '..')
+const RESULT_MARK = '@@bench-result@@ '
+
+/** ipc-main, from the repo root, by absolute path (workers resolve it the same way). */
+function requireIpcMain() {
+  return require(ROOT)
+}
+
+// process.hrtime is one monotonic clock for every thread of the process (performance.now() is
+// not: each worker has its own time origin), so worker and main timestamps can be subtracted.
+const hr = process.hrtime.bigint
+const nowNs = () => Number(hr())
+
+function percentile(sorted, p) {
+  // Nearest rank.
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))
+  return sorted[i]
+}
+
+/** median / p90 / p99 / min / max of numbers (any unit). */
+function summarize(values) {
+  const s = Float64Array.from(values).sort()
+  return {
+    n: s.length,
+    median: percentile(s, 0.5),
+    p90: percentile(s, 0.9),
+    p99: percentile(s, 0.99),
+    min: s[0],
+    max: s[s.length - 1],
+  }
+}
+
+/** Throughput runs (items per second each): their median, and the runs themselves. */
+function summarizeRuns(perSecond) {
+  const s = summarize(perSecond)
+  return { n: s.n, median: s.median, min: s.min, max: s.max, runs: perSecond }
+}
+
+/**
+ * Latency of a synchronous call, in µs: `warmup` untimed calls, then up to `samples` timed ones
+ * (fewer if `budgetMs` runs out first, but at least `minSamples`).
+ */
+function latencySync(fn, { warmup, samples, budgetMs = 5000, minSamples = 50 }) {
+  for (let i = 0; i < warmup; i++) fn(i)
+  const out = new Float64Array(samples)
+  const deadline = nowNs() + budgetMs * 1e6
+  let n = 0
+  for (; n < samples; n++) {
+    const t0 = hr()
+    fn(n)
+    const t1 = hr()
+    out[n] = Number(t1 - t0) / 1e3
+    if (n >= minSamples && (n & 63) === 0 && Number(t1) > deadline) {
+      n++
+      break
+    }
+  }
+  return summarize(out.subarray(0, n))
+}
+
+/** As latencySync, for a call that returns a promise (awaited one at a time). */
+async function latencyAsync(fn, { warmup, samples, budgetMs = 5000, minSamples = 50 }) {
+  for (let i = 0; i < warmup; i++) await fn(i)
+  const out = new Float64Array(samples)
+  const deadline = nowNs() + budgetMs * 1e6
+  let n = 0
+  for (; n < samples; n++) {
+    const t0 = hr()
+    await fn(n)
+    const t1 = hr()
+    out[n] = Number(t1 - t0) / 1e3
+    if (n >= minSamples && Number(t1) > deadline) {
+      n++
+      break
+    }
+  }
+  return summarize(out.subarray(0, n))
+}
+
+function parseArgs(argv) {
+  const at = argv.indexOf('--subject')
+  return { subject: at >= 0 ? argv[at + 1] : undefined, quick: argv.includes('--quick') }
+}
+
+function describe(def) {
+  return {
+    id: def.id,
+    group: def.group,
+    groupTitle: def.groupTitle,
+    title: def.title,
+    how: def.how,
+    metrics: def.metrics,
+    subjects: Object.keys(def.subjects),
+    subjectLabels: def.subjectLabels || {},
+    missing: def.missing || [],
+    targets: def.targets || [],
+  }
+}
+
+/**
+ * Exports the scenario's description; when the file is the process's entry point, measures the
+ * subject named on the command line and prints its result. Never calls process.exit: run.js
+ * checks that the process ends by itself once the result is out.
+ */
+function defineScenario(mod, def) {
+  mod.exports = describe(def)
+  mod.exports.file = mod.filename
+  if (require.main !== mod) return
+  const { subject, quick } = parseArgs(process.argv.slice(2))
+  const run = def.subjects[subject]
+  if (run === undefined) {
+    console.error(`${def.id}: unknown subject ${subject}; have ${Object.keys(def.subjects).join(', ')}`)
+    process.exitCode = 2
+    return
+  }
+  Promise.resolve()
+    .then(() => run({ quick }))
+    .then(
+      metrics => {
+        process.stdout.write(RESULT_MARK + JSON.stringify({ metrics }) + '\n')
+      },
+      err => {
+        process.stdout.write(RESULT_MARK + JSON.stringify({ error: String((err && err.stack) || err) }) + '\n')
+        process.exitCode = 1
+      },
+    )
+}
+
+/** A promise and its resolve function, for "wait until the listener saw everything". */
+function deferred() {
+  let resolve
+  let reject
+  const promise = new Promise((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  return { promise, resolve, reject }
+}
+
+module.exports = {
+  ROOT,
+  RESULT_MARK,
+  requireIpcMain,
+  nowNs,
+  hr,
+  summarize,
+  summarizeRuns,
+  latencySync,
+  latencyAsync,
+  defineScenario,
+  deferred,
+}
