@@ -35,19 +35,30 @@ class IpcMainEvent extends IpcMainInvokeEvent {
 }
 
 class IpcMainSyncEvent extends IpcMainEvent {
-  constructor(sender, answer) {
+  #ctx
+  #request
+  #answered = false
+
+  constructor(sender, ctx, request) {
     super(sender)
-    Object.defineProperty(this, '_answer', { value: answer })
+    this.#ctx = ctx
+    this.#request = request
   }
 
   // Set-only, as in Electron: reading gives undefined. Every assignment is offered to the core,
   // which keeps the first; a value that cannot be cloned throws here and answers nothing.
   set returnValue(value) {
-    this._answer(value)
+    this.#ctx.answerSync(this.#request, value)
+    this.#answered = true
   }
 
   get returnValue() {
     return undefined
+  }
+
+  /** Whether a listener assigned returnValue (successfully) during or after dispatch. */
+  static answered(event) {
+    return event.#answered
   }
 }
 

@@ -186,9 +186,9 @@ impl NativeEndpoint {
   /// messages here. Only needed while renderers in other threads exist, so in-process use
   /// never holds a threadsafe function (an open handle to jest).
   #[napi(catch_unwind)]
-  pub fn enable_wake(&mut self, wake: Function<(), ()>) -> Result<()> {
+  pub fn enable_wake(&mut self, env: Env, wake: Function<(), ()>) -> Result<()> {
     if self.waker.is_none() {
-      let waker = Arc::new(Waker::new(wake).map_err(|e| bad_arg(&e.reason))?);
+      let waker = Arc::new(Waker::new(&env, wake).map_err(|e| bad_arg(&e.reason))?);
       global().set_waker(self.id, Some(waker.clone() as Arc<dyn Wake>));
       self.waker = Some(waker);
     }
@@ -199,7 +199,9 @@ impl NativeEndpoint {
   #[napi(catch_unwind)]
   pub fn disable_wake(&mut self) {
     global().set_waker(self.id, None);
-    self.waker = None;
+    if let Some(waker) = self.waker.take() {
+      waker.close();
+    }
   }
 
   /// Keeps this thread's event loop alive while something from another thread is awaited.
@@ -219,8 +221,12 @@ impl NativeEndpoint {
 }
 
 impl Drop for NativeEndpoint {
+  // Runs on the JS thread (finalizer), so the wake signal can be closed here.
   fn drop(&mut self) {
     global().close_endpoint(self.id);
+    if let Some(waker) = self.waker.take() {
+      waker.close();
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 //! napi glue that is not itself an export: error mapping, the wake-up signal, the exit probe.
 //! `lib.rs` holds the exports; the core never sees napi.
 
+pub mod doorbell;
 pub mod error;
 pub mod probe;
 pub mod wake;
