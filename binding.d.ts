@@ -28,6 +28,12 @@ export declare class NativeEndpoint {
   setRef(on: boolean): void
   /** Closes the endpoint: the main side hosted here and its renderers go away. */
   close(): void
+  /** Listens for renderer processes (at `path`, or in a private directory). Once per endpoint. */
+  listen(path?: string | undefined | null, maxFrameSize?: number | undefined | null): ListenInfo
+  /** Stops listening (connections already made stay). */
+  closeServer(): void
+  /** Connects this thread, as a renderer, to the main listening at `address` (synchronously). */
+  connectMain(address: string, token: string, expected: number, maxFrameSize?: number | undefined | null): ConnectInfo
 }
 
 export declare function channelName(id: number): string | null
@@ -44,6 +50,16 @@ export declare function closeInline(request: number): number
 /** A worker's renderer, on the worker's endpoint. True: schedule a drain (early messages). */
 export declare function connect(endpoint: number, renderer: number): boolean
 
+/** A renderer connected to a main in another process. */
+export interface ConnectInfo {
+  /** Its id here (what this thread's calls use). */
+  renderer: number
+  /** Its id in main (`webContents.id` there). */
+  remote: number
+  /** Main's process id. */
+  mainPid: number
+}
+
 export declare function createRenderer(endpoint: number, kind: number): number
 
 /** Returns true when this thread must schedule a drain. */
@@ -54,6 +70,12 @@ export declare function internChannel(name: string): number
 
 /** Returns the request id, negative when a drain of this thread must be scheduled. */
 export declare function invoke(endpoint: number, renderer: number, channel: number, payload: Buffer): number
+
+/** Where a main side listens, and the secret a renderer needs to connect. */
+export interface ListenInfo {
+  address: string
+  token: string
+}
 
 /**
  * Takes messages into `scratch`: back-to-back entries of a header then the payload, each
@@ -96,10 +118,11 @@ export declare function setSpinPolicy(spinMicros: number, tickMillis: number): v
 export declare function settleInvoke(endpoint: number, request: number, status: number, payload: Buffer): boolean
 
 /**
- * The process is exiting: every thread blocked in `sendSync` is released (with
- * ERR_IPC_DISCONNECTED) and no new wait starts, so worker teardown never hangs on one.
+ * The process is exiting with `exit_code`: what is still queued for a main in another process
+ * is written, followed by goodbye (so main sees a clean end); then every thread blocked in
+ * `sendSync` is released (ERR_IPC_DISCONNECTED) and no new wait starts, so teardown never hangs.
  */
-export declare function shutdown(): void
+export declare function shutdown(exitCode: number): void
 
 /**
  * A blocking `sendSync` (worker thread): waits for the answer, returned as by `takeInline`.

@@ -4,6 +4,7 @@
 /// <reference types="node" />
 import { EventEmitter } from 'events'
 import { WorkerOptions } from 'worker_threads'
+import { ForkOptions } from 'child_process'
 
 /** Passed to `ipcMain.handle` handlers. */
 export interface IpcMainInvokeEvent {
@@ -65,6 +66,61 @@ export declare class IpcMain extends EventEmitter {
   handleOnce(channel: string, listener: (event: IpcMainInvokeEvent, ...args: any[]) => Promise<any> | any): void
   /** Removes the channel's handler, if any. */
   removeHandler(channel: string): void
+  /**
+   * `ipcMain` only: listens (at `path`, or in a private directory only this user can enter) for
+   * renderer processes this main did not start. Returns the same server when already listening.
+   * It keeps the process alive while listening, like a `net.Server`, unless `unref()`'d.
+   */
+  listen(path?: string, options?: ListenOptions): IpcServer
+  listen(options: ListenOptions): IpcServer
+}
+
+export interface ListenOptions {
+  /** Largest frame accepted from a renderer, checked before anything is allocated. Default 512 MiB. */
+  maxFrameSize?: number
+}
+
+/** What `ipcMain.listen()` returns. */
+export declare class IpcServer extends EventEmitter {
+  /** The socket's path. */
+  readonly address: string
+  /** The secret a process must present to connect (64 hex digits, random per server). */
+  readonly token: string
+  /** `{ IPC_MAIN_ADDRESS, IPC_MAIN_TOKEN }`: in a process's environment, it connects at load. */
+  readonly env: { IPC_MAIN_ADDRESS: string; IPC_MAIN_TOKEN: string }
+  readonly listening: boolean
+  ref(): this
+  unref(): this
+  /** Stops listening and removes the socket; connected processes stay connected. */
+  close(): this
+  /** A process connected on its own: it is a renderer of this main from now on. */
+  on(event: 'connection', listener: (contents: WebContents) => void): this
+  /**
+   * A connection was refused (another user, wrong token, wrong protocol version, no handshake in
+   * time) or closed for a malformed frame. `err.code`: ERR_IPC_BAD_TOKEN, ERR_IPC_BAD_FRAME,
+   * ERR_IPC_PROTOCOL, ERR_IPC_PEER_USER, ERR_IPC_HANDSHAKE_TIMEOUT. Without a listener, a process
+   * warning is emitted instead.
+   */
+  on(event: 'connection-error', listener: (err: Error & { code: string; pid?: number }) => void): this
+  on(event: 'close', listener: () => void): this
+  on(event: string | symbol, listener: (...args: any[]) => void): this
+}
+
+/** A renderer process's connection to its main (`connection`, or `ipcRenderer.connection` from `connect`). */
+export declare class MainConnection extends EventEmitter {
+  readonly address: string
+  /** This renderer's `webContents.id` in main. */
+  readonly rendererId: number
+  readonly mainPid: number
+  /**
+   * Exit this process when main goes away, as an Electron renderer does. Default true for a
+   * process main started (or whose environment names a main), false after `connect()`.
+   */
+  exitOnClose: boolean
+  readonly closed: boolean
+  /** Main went away: pending invokes were rejected and a blocked sendSync threw ERR_IPC_DISCONNECTED. */
+  on(event: 'close', listener: () => void): this
+  on(event: string | symbol, listener: (...args: any[]) => void): this
 }
 
 export declare class IpcRenderer extends EventEmitter {
@@ -128,6 +184,14 @@ export interface WebContentsModule {
    * in order, once it has.
    */
   worker(modulePath: string | URL, options?: WorkerOptions): WebContents
+  /**
+   * Runs `modulePath` in a child process as a renderer (arguments and options as
+   * `child_process.fork`): there, `require('ipc-main').ipcRenderer` is connected to this main over a
+   * local socket, and its `sendSync` blocks that process until main answers. Returns at once;
+   * messages sent before it has connected are delivered, in order, once it has.
+   */
+  fork(modulePath: string, args?: readonly string[], options?: ForkOptions): WebContents
+  fork(modulePath: string, options?: ForkOptions): WebContents
   /** Every live WebContents of this main side, oldest first. */
   getAllWebContents(): WebContents[]
   fromId(id: number): WebContents | undefined
@@ -141,6 +205,18 @@ export declare const ipcMain: IpcMain
  */
 export declare const ipcRenderer: IpcRenderer
 export declare const webContents: WebContentsModule
+/**
+ * Connects this thread, as a renderer, to a main that called `ipcMain.listen()` (given its
+ * `address` and `token`), and returns that renderer's `IpcRenderer` (with a `connection`).
+ * Synchronous: `sendSync` works on the next line. Throws ERR_IPC_CONNECT, ERR_IPC_BAD_TOKEN, ….
+ */
+export declare function connect(
+  address: string,
+  token: string,
+  options?: { exitOnClose?: boolean; maxFrameSize?: number },
+): IpcRenderer & { readonly connection: MainConnection }
+/** In a renderer process (forked, or whose environment names a main): its connection to main; otherwise null. */
+export declare const connection: MainConnection | null
 /**
  * Back to a fresh state, for tests: destroys every WebContents made here, removes every ipcMain
  * listener and handler (the no-op `'error'` listener is put back) and the default ipcRenderer's

@@ -57,9 +57,24 @@ class Context {
     this.invokes = new Map()
     /** Set by index.js: the ipcMain of the main side hosted here. */
     this.ipcMain = null
-    // Keeps the thread alive while something from another thread is awaited (workers only).
+    /** The IpcServer renderer processes connect to, once started (lib/server.js). */
+    this.server = null
+    /** Renderer processes of this main not yet gone, by id: how to handle their news. */
+    this.procs = new Map()
+    /** Connections of renderers hosted here to mains in other processes, by renderer id. */
+    this.connections = new Map()
+    // Renderer side (workers, processes): the thread stays alive while its renderer listens or
+    // awaits an invoke. Main side: while it listens (ref'd) or processes are connected to it.
     this.holdsLoop = false
+    this.hubHolds = 0
     this.keepAlive = false
+    /** What to do with the core's control messages; set by the modules that own them. */
+    this.onControl = {
+      connected() {},
+      rendererGone() {},
+      mainGone() {},
+      diagnostic() {},
+    }
     // Batches handed over by `next` land here, apart from the scratch buffer that a nested
     // sendSync (from inside a listener) uses, so they are never overwritten mid-dispatch.
     const batchMemory = new ArrayBuffer(BATCH_BYTES)
@@ -94,12 +109,21 @@ class Context {
 
   /** A renderer in another thread appeared: let its messages wake this thread. */
   addRemotePeer() {
-    if (this.remotePeers++ === 0) this.endpoint.enableWake(() => this.drain())
+    if (this.remotePeers++ === 0) {
+      this.endpoint.enableWake(() => this.drain())
+      if (this.keepAlive) this.endpoint.setRef(true)
+    }
   }
 
   /** It is gone: without any left, drop the wake signal (it is an open handle to jest). */
   removeRemotePeer() {
     if (--this.remotePeers === 0) this.endpoint.disableWake()
+  }
+
+  /** Main side: one more (or one less) reason to keep this thread alive. */
+  holdHub(delta) {
+    this.hubHolds += delta
+    this.updateRef()
   }
 
   // ---- scheduling ------------------------------------------------------------------------
@@ -228,7 +252,9 @@ class Context {
     const renderer = head[h + 1]
     const channel = native.channelName(head[h + 2])
     const request = head[h + 3] + head[h + 4] * 0x100000000
-    if (kind === Kind.MESSAGE) {
+    if (kind >= Kind.CONNECTED) {
+      this.control(kind, renderer, bytes.toString('utf8', start, end))
+    } else if (kind === Kind.MESSAGE) {
       this.deliverMessage(renderer, channel, clone.deserialize(bytes, start, end, owned))
     } else if (kind === Kind.INVOKE_REPLY) {
       this.settleLocalInvoke(request, (word >>> 8) & 0xff, channel, bytes, start, end, owned)
@@ -351,6 +377,16 @@ class Context {
     }
   }
 
+  /** The core's news about connections to other processes. */
+  control(kind, renderer, json) {
+    const details = json === '' ? {} : JSON.parse(json)
+    if (kind === Kind.CONNECTED) this.onControl.connected(renderer, details)
+    else if (kind === Kind.DIAGNOSTIC) this.onControl.diagnostic(details)
+    // Gone: of a renderer hosted here (its main is gone), or of a renderer of this main.
+    else if (this.renderers.has(renderer)) this.onControl.mainGone(renderer, details)
+    else this.onControl.rendererGone(renderer, details)
+  }
+
   // ---- renderer side -----------------------------------------------------------------------
 
   deliverMessage(renderer, channel, args) {
@@ -407,9 +443,9 @@ class Context {
 
   /** Workers: hold the thread's event loop while replies or messages are awaited. */
   updateRef() {
-    if (!this.holdsLoop) return
-    let want = this.invokes.size > 0
-    if (!want) {
+    let want = this.hubHolds > 0
+    if (!want && this.holdsLoop) want = this.invokes.size > 0
+    if (!want && this.holdsLoop) {
       for (const r of this.renderers.values()) {
         if (r.eventNames().length > 0) {
           want = true

@@ -48,6 +48,23 @@ class IpcMain extends TrackedEmitter {
     this.on('error', () => {})
   }
 
+  /**
+   * Listens for renderer processes this main did not start (`ipcMain` only): at `path`, or in a
+   * private directory. Returns the IpcServer: its `env` is what such a process needs in its
+   * environment (or pass `address` and `token` to `connect()` there).
+   */
+  listen(path, options) {
+    const { ctx, scope } = this._native
+    if (scope !== native.Scope.MAIN) {
+      throw native.ipcError('Only ipcMain can listen', 'ERR_IPC_INVALID_ARG')
+    }
+    if (path !== null && typeof path === 'object') {
+      options = path
+      path = undefined
+    }
+    return require('./server').ensureServer(ctx, path, options, true)
+  }
+
   removeHandler(channel) {
     if (this._invokeHandlers.delete(channel) && typeof channel === 'string') {
       const { ctx, scope, renderer } = this._native

@@ -5,7 +5,18 @@
 const binding = require('../binding.js')
 
 // Message kinds (src/core/envelope.rs).
-const Kind = Object.freeze({ SEND: 1, POST: 2, SYNC: 3, INVOKE: 4, MESSAGE: 5, INVOKE_REPLY: 6 })
+const Kind = Object.freeze({
+  SEND: 1,
+  POST: 2,
+  SYNC: 3,
+  INVOKE: 4,
+  MESSAGE: 5,
+  INVOKE_REPLY: 6,
+  // control, from the core: a renderer process connected; a connection ended; a connection failed
+  CONNECTED: 8,
+  GONE: 9,
+  DIAGNOSTIC: 10,
+})
 
 // Reply statuses (src/core/envelope.rs).
 const Status = Object.freeze({

@@ -2,12 +2,16 @@
 // WebContents: the main side's handle on one renderer, and the `webContents` module that makes
 // and finds them.
 
+const childProcess = require('child_process')
+const os = require('os')
+const { setTimeout } = require('timers')
 const { Worker, SHARE_ENV } = require('worker_threads')
 const clone = require('./clone')
 const native = require('./native')
 const { IpcMain } = require('./ipc-main')
 const { IpcRenderer } = require('./ipc-renderer')
 const { TrackedEmitter } = require('./tracked-emitter')
+const { ensureServer } = require('./server')
 
 const { binding, Scope, RendererKind } = native
 
@@ -155,6 +159,133 @@ function goneReason(killed, crash, exitCode) {
   return exitCode === 0 ? 'clean-exit' : 'abnormal-exit'
 }
 
+// Signals that mean the process crashed rather than was stopped.
+const CRASH_SIGNALS = new Set(['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGABRT', 'SIGFPE', 'SIGSYS', 'SIGTRAP'])
+// If a process exited but its connection has not reported its end after this long, stop waiting.
+const CONNECTION_END_GRACE_MS = 2000
+
+/** `render-process-gone` details for a child process that exited with `code` or `signal`. */
+function processGone(killed, code, signal) {
+  const exitCode = code ?? 128 + (os.constants.signals[signal] ?? 0)
+  let reason
+  if (killed) reason = 'killed'
+  else if (signal) reason = CRASH_SIGNALS.has(signal) ? 'crashed' : 'killed'
+  else reason = code === 0 ? 'clean-exit' : 'abnormal-exit'
+  return { reason, exitCode }
+}
+
+/**
+ * A renderer in a child process running `modulePath`, started like `child_process.fork` with its
+ * environment pointing at this main (which starts listening, privately, if it was not).
+ */
+function createProcess(ctx, modulePath, args, options) {
+  if (!Array.isArray(args)) {
+    options = args
+    args = []
+  }
+  options = options ?? {}
+  const server = ensureServer(ctx, undefined, undefined, false)
+  const wc = createWebContents(ctx, RendererKind.PROCESS, 0)
+  const env = { ...(options.env ?? process.env), ...server.env, [RENDERER_ENV]: String(wc.id) }
+  let child
+  try {
+    child = childProcess.fork(modulePath, args, { ...options, env })
+  } catch (err) {
+    retire(wc)
+    throw err
+  }
+  wc._processId = child.pid
+  ctx.addRemotePeer()
+  // Gone once the process has exited and its connection has delivered all it sent.
+  const state = { connected: false, ended: false, exit: null, killed: false, launchError: null }
+  const finish = () => {
+    if (wc._announced) return
+    ctx.drainAll()
+    retire(wc)
+    ctx.procs.delete(wc.id)
+    ctx.removeRemotePeer()
+    const details = state.launchError
+      ? { reason: 'launch-failed', exitCode: -1, error: state.launchError }
+      : processGone(state.killed, state.exit.code, state.exit.signal)
+    announce(wc, details)
+  }
+  ctx.procs.set(wc.id, {
+    connected(details) {
+      state.connected = true
+      if (details.pid) wc._processId = details.pid
+    },
+    gone() {
+      state.ended = true
+      if (state.exit !== null) finish()
+    },
+  })
+  wc._terminate = () => {
+    state.killed = true
+    child.kill('SIGKILL')
+  }
+  child.on('error', err => {
+    // Only a process that never started ends here; other errors come with 'exit'.
+    if (child.pid === undefined) {
+      state.launchError = err
+      finish()
+    }
+  })
+  child.on('exit', (code, signal) => {
+    state.exit = { code, signal }
+    // A destroyed renderer's last messages are dropped anyway: no need to wait for them.
+    if (!state.connected || state.ended || wc._destroyed) finish()
+    else setTimeout(finish, CONNECTION_END_GRACE_MS).unref()
+  })
+  return wc
+}
+
+/** A process connected to `ipcMain.listen()` on its own: it becomes a WebContents here. */
+function acceptProcess(ctx, id, details) {
+  const wc = new WebContents(ctx, id, RendererKind.PROCESS, details.pid ?? 0)
+  ctx.contents.set(id, wc)
+  ctx.addRemotePeer()
+  // Connected processes keep main alive, as sockets do.
+  ctx.holdHub(1)
+  let gone = false
+  const end = details => {
+    if (gone) return
+    gone = true
+    ctx.procs.delete(id)
+    ctx.drainAll()
+    retire(wc)
+    ctx.holdHub(-1)
+    ctx.removeRemotePeer()
+    announce(wc, details)
+  }
+  ctx.procs.set(id, {
+    connected() {},
+    // Its connection ended: it said goodbye with its exit code, or it just vanished.
+    gone(info) {
+      if (info.exitCode === undefined) end({ reason: 'crashed', exitCode: -1 })
+      else end({ reason: info.exitCode === 0 ? 'clean-exit' : 'abnormal-exit', exitCode: info.exitCode })
+    },
+  })
+  // Destroying it closes its connection (the process decides what to do about that).
+  wc._terminate = () => end({ reason: 'killed', exitCode: -1 })
+  return wc
+}
+
+/** Routes the core's news about process renderers of this main. */
+function handleProcessControl(ctx) {
+  ctx.onControl.connected = (id, details) => {
+    const proc = ctx.procs.get(id)
+    if (proc !== undefined) proc.connected(details)
+    else if (ctx.server !== null) ctx.server.emit('connection', acceptProcess(ctx, id, details))
+  }
+  ctx.onControl.rendererGone = (id, details) => {
+    const proc = ctx.procs.get(id)
+    if (proc !== undefined) proc.gone(details)
+  }
+  ctx.onControl.diagnostic = details => {
+    if (ctx.server !== null) ctx.server._reportBad(details)
+  }
+}
+
 /** A renderer in a worker thread running `modulePath`. */
 function createWorker(ctx, modulePath, options = {}) {
   if (options.env === SHARE_ENV) {
@@ -201,6 +332,7 @@ function createWorker(ctx, modulePath, options = {}) {
 }
 
 function webContentsModule(ctx) {
+  handleProcessControl(ctx)
   return {
     /** A renderer running in this thread; its `ipcRenderer` talks to this `ipcMain`. */
     create() {
@@ -209,6 +341,10 @@ function webContentsModule(ctx) {
     /** A renderer running `modulePath` in a worker thread (options as for `new Worker`). */
     worker(modulePath, options) {
       return createWorker(ctx, modulePath, options)
+    },
+    /** A renderer running `modulePath` in a child process (args and options as `child_process.fork`). */
+    fork(modulePath, args, options) {
+      return createProcess(ctx, modulePath, args, options)
     },
     getAllWebContents() {
       return binding

@@ -26,6 +26,9 @@ use crate::core::renderers::RendererKind;
 use crate::core::router::{global, Delivery, Wake};
 use crate::core::waiter::{Reply, SpinPolicy};
 use crate::core::{CoreError, EndpointId, Kind, RequestId, Status};
+use crate::transport::client;
+use crate::transport::frame::DEFAULT_MAX_FRAME;
+use crate::transport::server::Server;
 
 /// Bytes at the start of a scratch buffer that `next` fills with the message header:
 /// u32 LE words `[kind | status << 8 | route << 16 | wake << 24, renderer, channel,
@@ -144,11 +147,41 @@ pub fn claim_exit_hook() -> bool {
   global().claim_exit_hook()
 }
 
-/// The process is exiting: every thread blocked in `sendSync` is released (with
-/// ERR_IPC_DISCONNECTED) and no new wait starts, so worker teardown never hangs on one.
+/// The process is exiting with `exit_code`: what is still queued for a main in another process
+/// is written, followed by goodbye (so main sees a clean end); then every thread blocked in
+/// `sendSync` is released (ERR_IPC_DISCONNECTED) and no new wait starts, so teardown never hangs.
 #[napi(catch_unwind)]
-pub fn shutdown() {
+pub fn shutdown(exit_code: i32) {
+  client::goodbye(exit_code);
   global().shutdown();
+}
+
+/// Where a main side listens, and the secret a renderer needs to connect.
+#[napi(object)]
+pub struct ListenInfo {
+  pub address: String,
+  pub token: String,
+}
+
+/// A renderer connected to a main in another process.
+#[napi(object)]
+pub struct ConnectInfo {
+  /// Its id here (what this thread's calls use).
+  pub renderer: u32,
+  /// Its id in main (`webContents.id` there).
+  pub remote: u32,
+  /// Main's process id.
+  pub main_pid: u32,
+}
+
+fn max_frame(bytes: Option<f64>) -> Result<usize> {
+  match bytes {
+    None => Ok(DEFAULT_MAX_FRAME),
+    Some(n) if n >= 1024.0 && n <= u32::MAX as f64 => Ok(n as usize),
+    Some(_) => Err(bad_arg(
+      "maxFrameSize must be between 1024 and 4294967295 bytes",
+    )),
+  }
 }
 
 // ---- endpoint lifetime and wake-ups ---------------------------------------------------------
@@ -159,6 +192,8 @@ pub fn shutdown() {
 pub struct NativeEndpoint {
   id: EndpointId,
   waker: Option<Arc<Waker>>,
+  /// The socket the main side hosted here listens on, if any.
+  server: Option<Arc<Server>>,
 }
 
 impl Default for NativeEndpoint {
@@ -166,6 +201,7 @@ impl Default for NativeEndpoint {
     NativeEndpoint {
       id: global().open_endpoint(None),
       waker: None,
+      server: None,
     }
   }
 }
@@ -215,14 +251,71 @@ impl NativeEndpoint {
 
   /// Closes the endpoint: the main side hosted here and its renderers go away.
   #[napi(catch_unwind)]
-  pub fn close(&self) {
+  pub fn close(&mut self) {
+    self.close_server();
     global().close_endpoint(self.id);
+  }
+
+  /// Listens for renderer processes (at `path`, or in a private directory). Once per endpoint.
+  #[napi(catch_unwind)]
+  pub fn listen(
+    &mut self,
+    path: Option<String>,
+    max_frame_size: Option<f64>,
+  ) -> Result<ListenInfo> {
+    if self.server.is_some() {
+      return Err(napi::Error::new(
+        Code("ERR_IPC_ALREADY_LISTENING".to_owned()),
+        "This main is already listening".to_owned(),
+      ));
+    }
+    let server = Server::listen(self.id, path.map(Into::into), max_frame(max_frame_size)?)
+      .map_err(|e| {
+        napi::Error::new(
+          Code("ERR_IPC_LISTEN".to_owned()),
+          format!("cannot listen: {e}"),
+        )
+      })?;
+    let info = ListenInfo {
+      address: server.path().to_string_lossy().into_owned(),
+      token: server.token().to_owned(),
+    };
+    self.server = Some(server);
+    Ok(info)
+  }
+
+  /// Stops listening (connections already made stay).
+  #[napi(catch_unwind)]
+  pub fn close_server(&mut self) {
+    if let Some(server) = self.server.take() {
+      server.close();
+    }
+  }
+
+  /// Connects this thread, as a renderer, to the main listening at `address` (synchronously).
+  #[napi(catch_unwind)]
+  pub fn connect_main(
+    &self,
+    address: String,
+    token: String,
+    expected: u32,
+    max_frame_size: Option<f64>,
+  ) -> Result<ConnectInfo> {
+    let max = max_frame(max_frame_size)?;
+    let connected = client::connect(self.id, address.as_ref(), &token, expected, max)
+      .map_err(|e| napi::Error::new(Code(e.code().to_owned()), e.to_string()))?;
+    Ok(ConnectInfo {
+      renderer: connected.renderer,
+      remote: connected.welcome.renderer,
+      main_pid: connected.welcome.pid,
+    })
   }
 }
 
 impl Drop for NativeEndpoint {
   // Runs on the JS thread (finalizer), so the wake signal can be closed here.
   fn drop(&mut self) {
+    self.close_server();
     global().close_endpoint(self.id);
     if let Some(waker) = self.waker.take() {
       waker.close();

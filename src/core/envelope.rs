@@ -27,6 +27,14 @@ pub enum Kind {
   InvokeReply = 6,
   /// The answer to a `sendSync`, for renderers that read it from a connection.
   SyncReply = 7,
+  /// Control, main side: a renderer process connected (payload: JSON `{"pid": n}`).
+  Connected = 8,
+  /// Control: a connection ended (main side: a renderer's; renderer side: the one to main).
+  /// The payload is JSON: `{"exitCode": n}` when the peer said goodbye, `{}` otherwise.
+  Gone = 9,
+  /// Control, main side: a connection was refused or broken; the payload is JSON
+  /// `{"code": ..., "message": ..., "pid": ...}`.
+  Diagnostic = 10,
 }
 
 impl Kind {
@@ -39,6 +47,9 @@ impl Kind {
       5 => Kind::Message,
       6 => Kind::InvokeReply,
       7 => Kind::SyncReply,
+      8 => Kind::Connected,
+      9 => Kind::Gone,
+      10 => Kind::Diagnostic,
       _ => return None,
     })
   }
@@ -52,10 +63,17 @@ impl Kind {
   /// handed to JS in a batch behind another message. A sendSync or invoke cannot: whether
   /// anyone can answer it is decided when it is dispatched.
   pub fn batches(self) -> bool {
-    matches!(
-      self,
-      Kind::Send | Kind::Post | Kind::Message | Kind::InvokeReply
-    )
+    !matches!(self, Kind::Sync | Kind::Invoke)
+  }
+
+  /// What a renderer may send over a connection.
+  pub fn from_renderer(self) -> bool {
+    self.is_main_bound()
+  }
+
+  /// What main may send to a renderer over a connection.
+  pub fn to_renderer(self) -> bool {
+    matches!(self, Kind::Message | Kind::InvokeReply | Kind::SyncReply)
   }
 }
 
@@ -181,7 +199,7 @@ mod tests {
       }
     }
     assert_eq!(Kind::from_u8(0), None);
-    assert_eq!(Kind::from_u8(8), None);
+    assert_eq!(Kind::from_u8(11), None);
     assert_eq!(Status::from_u8(8), None);
   }
 
@@ -194,5 +212,12 @@ mod tests {
     assert!(!Kind::Message.is_main_bound());
     assert!(!Kind::InvokeReply.is_main_bound());
     assert!(!Kind::SyncReply.is_main_bound());
+    for control in [Kind::Connected, Kind::Gone, Kind::Diagnostic] {
+      assert!(!control.is_main_bound());
+      assert!(
+        !control.from_renderer() && !control.to_renderer(),
+        "never accepted from the wire"
+      );
+    }
   }
 }

@@ -30,12 +30,20 @@ impl RendererKind {
   }
 }
 
-/// A connection that carries envelopes to a renderer in another process.
+/// A connection to another process: to a renderer (main side), or to main (renderer side).
 pub trait Link: Send + Sync + std::fmt::Debug {
-  /// Queues the envelope for writing. False when the connection is closed.
-  fn send(&self, envelope: Envelope) -> bool;
-  /// Closes the connection (the renderer was destroyed).
+  /// Queues the envelope (whose channel is `channel`) for writing. False once closed.
+  fn send(&self, envelope: Envelope, channel: &str) -> bool;
+  /// Closes the connection.
   fn close(&self);
+}
+
+/// A renderer hosted here whose main side is in another process.
+#[derive(Debug, Clone)]
+pub struct Uplink {
+  pub link: Arc<dyn Link>,
+  /// The id main knows this renderer by.
+  pub remote: RendererId,
 }
 
 /// Where messages for a renderer go.
@@ -47,6 +55,8 @@ pub enum Side {
   Endpoint(EndpointId),
   /// It lives in another process, behind this connection.
   Remote(Arc<dyn Link>),
+  /// Its connection ended; it is about to be destroyed. Messages to it are dropped.
+  Closed,
 }
 
 #[derive(Debug)]
@@ -58,8 +68,10 @@ pub struct Renderer {
   pub side: Side,
   /// Messages main sent before the renderer connected, delivered in order on connection.
   pub outbox: Vec<Envelope>,
-  /// Where this renderer's thread blocks in `sendSync` (workers).
+  /// Where this renderer's thread blocks in `sendSync` (workers, processes).
   pub waiter: Arc<Waiter>,
+  /// Set when its main side is in another process (this is that renderer's own process).
+  pub uplink: Option<Uplink>,
 }
 
 #[derive(Debug, Default)]
@@ -85,8 +97,18 @@ impl Renderers {
         side,
         outbox: Vec::new(),
         waiter: Arc::default(),
+        uplink: None,
       },
     );
+    id
+  }
+
+  /// A renderer whose JS runs on `host` and whose main side is behind `uplink`.
+  pub fn create_uplinked(&mut self, host: EndpointId, uplink: Uplink) -> RendererId {
+    let id = self.create(0, RendererKind::Process);
+    let r = self.map.get_mut(&id).expect("just created");
+    r.side = Side::Endpoint(host);
+    r.uplink = Some(uplink);
     id
   }
 

@@ -18,8 +18,18 @@ use super::error::CoreError;
 use super::mailbox::Mailbox;
 use super::pending::{Pending, PendingTable, Wait};
 use super::registry::{Registry, Scope};
-use super::renderers::{Link, Renderer, RendererKind, Renderers, Side};
+use super::renderers::{Link, Renderer, RendererKind, Renderers, Side, Uplink};
 use super::waiter::{Reply, SpinPolicy};
+
+pub mod remote;
+
+/// Where a renderer's messages to main go.
+enum Target {
+  /// A main side in this process: its endpoint's mailbox.
+  Hub(EndpointId),
+  /// A main side in another process: the connection to it.
+  Uplink(Uplink),
+}
 
 /// Wakes the JS thread of an endpoint so it drains its mailbox. Called from any thread.
 pub trait Wake: Send + Sync {
@@ -50,16 +60,21 @@ pub struct Delivery {
   pub route: Route,
 }
 
-/// Wake-ups owed once the lock is released. `local`: the caller's own endpoint needs a drain,
-/// which its JS schedules itself (it is on that thread).
+/// Work owed once the lock is released: wake-ups, and envelopes for connections (a write must
+/// not hold up every other thread). `local`: the caller's own endpoint needs a drain, which its
+/// JS schedules itself (it is on that thread).
 #[derive(Default)]
 struct Wakes {
   local: bool,
   remote: Vec<Arc<dyn Wake>>,
+  sends: Vec<(Arc<dyn Link>, Envelope, String)>,
 }
 
 impl Wakes {
   fn run(self) -> bool {
+    for (link, envelope, channel) in self.sends {
+      link.send(envelope, &channel);
+    }
     for w in self.remote {
       w.wake();
     }
@@ -130,7 +145,12 @@ impl State {
         r.outbox.push(envelope);
         true
       }
-      Side::Remote(link) => link.send(envelope),
+      Side::Remote(link) => {
+        let link = link.clone();
+        self.send_link(link, envelope, wakes);
+        true
+      }
+      Side::Closed => true,
       Side::Endpoint(e) => {
         let e = *e;
         self.push(caller, e, envelope, wakes)
@@ -138,8 +158,18 @@ impl State {
     }
   }
 
-  /// Checks that `caller` hosts renderer `id` and returns the main side it talks to.
-  fn renderer_side(&self, caller: EndpointId, id: RendererId) -> Result<EndpointId, CoreError> {
+  /// Queues an envelope for a connection, written once the lock is released.
+  fn send_link(&self, link: Arc<dyn Link>, envelope: Envelope, wakes: &mut Wakes) {
+    let channel = self
+      .channels
+      .name(envelope.channel)
+      .unwrap_or_default()
+      .to_owned();
+    wakes.sends.push((link, envelope, channel));
+  }
+
+  /// Checks that `caller` hosts renderer `id` and returns where its messages go.
+  fn renderer_side(&self, caller: EndpointId, id: RendererId) -> Result<Target, CoreError> {
     let ep = self
       .endpoints
       .get(&caller)
@@ -148,12 +178,32 @@ impl State {
       return Err(err.clone());
     }
     match self.renderers.get(id) {
-      Some(r) => match r.side {
-        Side::Endpoint(e) if e == caller => Ok(r.hub),
+      Some(r) => match (&r.side, &r.uplink) {
+        (Side::Endpoint(e), Some(up)) if *e == caller => Ok(Target::Uplink(up.clone())),
+        (Side::Endpoint(e), None) if *e == caller => Ok(Target::Hub(r.hub)),
         _ => Err(CoreError::UnknownRenderer(id)),
       },
       None if self.renderers.was_destroyed(id) => Err(CoreError::ContextReleased),
       None => Err(CoreError::UnknownRenderer(id)),
+    }
+  }
+
+  /// Sends a renderer's message to its main side: a local mailbox, or a connection.
+  fn send_to_main(
+    &mut self,
+    caller: EndpointId,
+    target: &Target,
+    envelope: Envelope,
+    wakes: &mut Wakes,
+  ) -> bool {
+    match target {
+      Target::Hub(hub) => self.push(caller, *hub, envelope, wakes),
+      Target::Uplink(up) => {
+        let mut envelope = envelope;
+        envelope.renderer = up.remote;
+        self.send_link(up.link.clone(), envelope, wakes);
+        true
+      }
     }
   }
 
@@ -169,7 +219,7 @@ impl State {
     Ok(r)
   }
 
-  /// Opens a request of renderer `id` (hosted by `caller`) and queues its message for main.
+  /// Opens a request of renderer `id` (hosted by `caller`) and sends its message to main.
   #[allow(clippy::too_many_arguments)]
   fn open_request(
     &mut self,
@@ -181,7 +231,12 @@ impl State {
     wait: Wait,
     wakes: &mut Wakes,
   ) -> Result<RequestId, CoreError> {
-    let hub = self.renderer_side(caller, id)?;
+    let target = self.renderer_side(caller, id)?;
+    // A request to a main in another process is owed by no local main side (hub 0).
+    let hub = match &target {
+      Target::Hub(hub) => *hub,
+      Target::Uplink(_) => 0,
+    };
     let request = self.pending.open(Pending {
       renderer: id,
       hub,
@@ -191,7 +246,7 @@ impl State {
     });
     self.pending.get_mut(request).expect("just opened").their = request;
     let env = Envelope::new(kind, id, channel, payload).request(request);
-    if !self.push(caller, hub, env, wakes) {
+    if !self.send_to_main(caller, &target, env, wakes) {
       self.pending.remove(request);
       return Err(CoreError::Disconnected);
     }
@@ -209,7 +264,13 @@ impl State {
   }
 
   /// Answers a `sendSync` owed by main side `hub`. Only the first answer counts.
-  fn answer_sync(&mut self, hub: EndpointId, request: RequestId, reply: Reply) -> bool {
+  fn answer_sync(
+    &mut self,
+    hub: EndpointId,
+    request: RequestId,
+    reply: Reply,
+    wakes: &mut Wakes,
+  ) -> bool {
     let Some(p) = self.pending.get_mut(request) else {
       return false;
     };
@@ -229,13 +290,18 @@ impl State {
         let Some(r) = self.renderers.get(p.renderer) else {
           return false;
         };
-        if let Side::Remote(link) = &r.side {
-          let env = Envelope::new(Kind::SyncReply, p.renderer, p.channel, reply.payload)
-            .status(reply.status)
-            .request(p.their);
-          return link.send(env);
+        match &r.side {
+          Side::Remote(link) => {
+            let env = Envelope::new(Kind::SyncReply, p.renderer, p.channel, reply.payload)
+              .status(reply.status)
+              .request(p.their);
+            let link = link.clone();
+            self.send_link(link, env, wakes);
+            true
+          }
+          Side::Closed => false,
+          _ => r.waiter.complete(request, Ok(reply)),
         }
-        r.waiter.complete(request, Ok(reply))
       }
       Wait::Invoke => false,
     }
@@ -348,7 +414,7 @@ impl State {
       return None;
     }
     // Electron would leave this renderer blocked until the event is garbage-collected.
-    self.answer_sync(hub, env.request, Reply::status(Status::NoListener));
+    self.answer_sync(hub, env.request, Reply::status(Status::NoListener), wakes);
     if let Some(Pending {
       wait: Wait::Inline { closed, .. },
       ..
@@ -450,6 +516,19 @@ impl Core {
         }
         st.registry.forget_renderer(rid);
       }
+      // Renderers hosted here whose main is in another process: their connections go too.
+      for rid in st
+        .renderers
+        .ids_where(|r| r.uplink.is_some() && matches!(r.side, Side::Endpoint(e) if e == id))
+      {
+        st.fail_pending(id, |p| p.renderer == rid, Status::Disconnected, &mut wakes);
+        if let Some(r) = st.renderers.remove(rid) {
+          r.waiter.cancel(CoreError::Disconnected);
+          if let Some(up) = r.uplink {
+            up.link.close();
+          }
+        }
+      }
       st.registry.forget_endpoint(id);
     }
     wakes.run();
@@ -501,17 +580,6 @@ impl Core {
     Ok(wakes.run())
   }
 
-  /// Connects a renderer that lives in another process, behind `link`.
-  pub fn connect_remote(&self, id: RendererId, link: Arc<dyn Link>) -> Result<(), CoreError> {
-    let mut st = self.lock();
-    let r = st.connecting(id)?;
-    for env in std::mem::take(&mut r.outbox) {
-      link.send(env);
-    }
-    r.side = Side::Remote(link);
-    Ok(())
-  }
-
   /// Destroys a renderer: its blocked `sendSync` ends, its pending `invoke`s reject, messages
   /// queued for it are dropped, and it can neither send nor be sent to any more.
   pub fn destroy_renderer(&self, caller: EndpointId, id: RendererId) -> Result<bool, CoreError> {
@@ -539,7 +607,7 @@ impl Core {
           }
         }
         Side::Remote(link) => link.close(),
-        Side::Connecting => {}
+        Side::Connecting | Side::Closed => {}
       }
       st.registry.forget_renderer(id);
     }
@@ -572,13 +640,9 @@ impl Core {
     let mut wakes = Wakes::default();
     {
       let mut st = self.lock();
-      let hub = st.renderer_side(caller, id)?;
-      if !st.push(
-        caller,
-        hub,
-        Envelope::new(kind, id, channel, payload),
-        &mut wakes,
-      ) {
+      let target = st.renderer_side(caller, id)?;
+      let env = Envelope::new(kind, id, channel, payload);
+      if !st.send_to_main(caller, &target, env, &mut wakes) {
         return Err(CoreError::Disconnected);
       }
     }
@@ -724,7 +788,10 @@ impl Core {
 
   /// `event.returnValue = …`: the first answer wins; later ones return false.
   pub fn reply_sync(&self, caller: EndpointId, request: RequestId, reply: Reply) -> bool {
-    self.lock().answer_sync(caller, request, reply)
+    let mut wakes = Wakes::default();
+    let answered = self.lock().answer_sync(caller, request, reply, &mut wakes);
+    wakes.run();
+    answered
   }
 
   /// Marks an in-process `sendSync` as dispatched: answers after this are ignored.

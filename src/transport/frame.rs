@@ -29,6 +29,8 @@ pub const DEFAULT_MAX_FRAME: usize = 512 * 1024 * 1024;
 pub const HELLO: u8 = 0x10;
 pub const WELCOME: u8 = 0x11;
 pub const REJECT: u8 = 0x12;
+/// The renderer is exiting (payload: `{"exitCode": n}`): its connection ends cleanly.
+pub const BYE: u8 = 0x13;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FrameError {
@@ -197,7 +199,7 @@ fn parse(body: &[u8]) -> Result<Frame, FrameError> {
   let channel =
     std::str::from_utf8(&rest[..channel_len]).map_err(|_| FrameError::ChannelNotUtf8)?;
   let payload = rest[channel_len..].to_vec();
-  if matches!(kind, HELLO | WELCOME | REJECT) {
+  if matches!(kind, HELLO | WELCOME | REJECT | BYE) {
     return Ok(Frame::Handshake { kind, payload });
   }
   let kind = Kind::from_u8(kind).ok_or(FrameError::UnknownKind(kind))?;

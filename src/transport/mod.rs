@@ -1,3 +1,20 @@
 //! Transports to renderers in other processes: a local socket served by tokio.
+//!
+//! - `frame`: the wire format; `handshake`: the first frames of a connection;
+//! - `socket`: what is specific to the OS (Unix domain sockets here);
+//! - `runtime`: the tokio runtime the connections run on;
+//! - `connection`: one connection: buffered writes, the reader, the core's `Link`;
+//! - `server`: main side, accepting renderers; `client`: renderer side, connecting to main.
 
+pub mod client;
+pub mod connection;
 pub mod frame;
+pub mod handshake;
+pub mod runtime;
+pub mod server;
+#[cfg(unix)]
+#[path = "socket_unix.rs"]
+pub mod socket;
+
+#[cfg(test)]
+mod tests;

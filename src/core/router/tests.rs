@@ -644,3 +644,359 @@ fn a_batch_respects_its_byte_budget_and_count_but_always_takes_one() {
   );
   assert_eq!(c.pop_batch(main, 1 << 20, |n| 32 + n, 100).0.len(), 4);
 }
+
+// ---- connections -----------------------------------------------------------------------------
+
+#[derive(Debug, Default)]
+struct FakeLink {
+  sent: std::sync::Mutex<Vec<(Envelope, String)>>,
+  closed: std::sync::atomic::AtomicBool,
+}
+
+impl crate::core::renderers::Link for FakeLink {
+  fn send(&self, envelope: Envelope, channel: &str) -> bool {
+    self
+      .sent
+      .lock()
+      .unwrap()
+      .push((envelope, channel.to_owned()));
+    true
+  }
+  fn close(&self) {
+    self.closed.store(true, Ordering::SeqCst);
+  }
+}
+
+impl FakeLink {
+  fn take(&self) -> Vec<(Envelope, String)> {
+    std::mem::take(&mut *self.sent.lock().unwrap())
+  }
+}
+
+fn frame(kind: Kind, channel: &str, request: RequestId, payload: &[u8]) -> (Envelope, String) {
+  (
+    Envelope::new(kind, 999, 0, payload.to_vec()).request(request),
+    channel.to_owned(),
+  )
+}
+
+#[test]
+fn a_forked_renderer_gets_what_main_sent_before_it_connected() {
+  let c = core();
+  let main = c.open_endpoint(None);
+  let r = c.create_renderer(main, RendererKind::Process).unwrap();
+  let ch = c.intern("early");
+  c.send_to_renderer(main, r, ch, vec![1]).unwrap();
+  c.send_to_renderer(main, r, ch, vec![2]).unwrap();
+  let link = Arc::new(FakeLink::default());
+  assert_eq!(
+    c.accept_remote(main, r, link.clone(), vec![], |_| {}),
+    Ok(r)
+  );
+  c.send_to_renderer(main, r, ch, vec![3]).unwrap();
+  let told = c.pop(main, false).0.unwrap();
+  assert_eq!(
+    (told.envelope.kind, told.envelope.renderer),
+    (Kind::Connected, r)
+  );
+  let sent = link.take();
+  assert_eq!(
+    sent
+      .iter()
+      .map(|(e, ch)| (e.payload[0], ch.as_str()))
+      .collect::<Vec<_>>(),
+    vec![(1, "early"), (2, "early"), (3, "early")]
+  );
+  assert_eq!(
+    c.accept_remote(main, r, link, vec![], |_| {}),
+    Err(CoreError::AlreadyConnected(r))
+  );
+}
+
+#[test]
+fn only_a_process_renderer_of_that_main_can_be_claimed() {
+  let c = core();
+  let main = c.open_endpoint(None);
+  let other = c.open_endpoint(None);
+  let in_process = c.create_renderer(main, RendererKind::InProcess).unwrap();
+  let process = c.create_renderer(main, RendererKind::Process).unwrap();
+  let link: Arc<FakeLink> = Arc::default();
+  assert!(c
+    .accept_remote(main, in_process, link.clone(), vec![], |_| {})
+    .is_err());
+  assert!(c
+    .accept_remote(other, process, link.clone(), vec![], |_| {})
+    .is_err());
+  assert!(c.accept_remote(main, 12345, link, vec![], |_| {}).is_err());
+}
+
+#[test]
+fn a_process_that_connects_on_its_own_becomes_a_renderer_and_main_is_told() {
+  let c = core();
+  let waker = Arc::new(Counter::default());
+  let main = c.open_endpoint(Some(waker.clone()));
+  let link = Arc::new(FakeLink::default());
+  let mut welcomed = 0;
+  let id = c
+    .accept_remote(main, 0, link, b"{\"pid\":7}".to_vec(), |id| welcomed = id)
+    .unwrap();
+  assert_eq!(welcomed, id, "the handshake is answered with the new id");
+  assert_eq!(waker.get(), 1, "from a connection thread: a wake-up");
+  let d = c.pop(main, false).0.unwrap();
+  assert_eq!(d.envelope.kind, Kind::Connected);
+  assert_eq!(d.envelope.renderer, id);
+  assert_eq!(d.envelope.payload, b"{\"pid\":7}");
+  assert_eq!(c.renderers_of(main), vec![id]);
+}
+
+#[test]
+fn a_remote_renderers_requests_are_answered_through_its_link_with_its_own_ids() {
+  let c = core();
+  let main = c.open_endpoint(None);
+  let r = c.create_renderer(main, RendererKind::Process).unwrap();
+  let link = Arc::new(FakeLink::default());
+  c.accept_remote(main, r, link.clone(), vec![], |_| {})
+    .unwrap();
+  assert_eq!(c.pop(main, false).0.unwrap().envelope.kind, Kind::Connected);
+  let ch = c.intern("ch");
+  c.set_listening(Scope::Main(main), ch, true);
+  c.set_handler(Scope::Main(main), ch, true);
+  c.from_remote(
+    r,
+    vec![
+      frame(Kind::Send, "ch", 0, &[1]),
+      frame(Kind::Sync, "ch", 41, &[2]),
+      frame(Kind::Invoke, "ch", 42, &[3]),
+      frame(Kind::Invoke, "nobody", 43, &[4]),
+    ],
+  )
+  .unwrap();
+  let ds = drain(&c, main);
+  assert_eq!(ds.len(), 4);
+  assert!(
+    ds.iter().all(|d| d.envelope.renderer == r),
+    "the frame's renderer field is ignored"
+  );
+  assert_eq!(ds[0].route, Route(Route::MAIN));
+  assert_eq!(ds[3].route, Route(Route::UNANSWERED));
+  assert_eq!(c.pending_count(main), 2);
+  assert!(c.reply_sync(main, ds[1].envelope.request, Reply::value(vec![20])));
+  c.settle_invoke(main, ds[2].envelope.request, Status::Ok, vec![30]);
+  let sent = link.take();
+  let got: Vec<(Kind, RequestId, Status)> = sent
+    .iter()
+    .map(|(e, _)| (e.kind, e.request, e.status))
+    .collect();
+  assert_eq!(
+    got,
+    vec![
+      (Kind::InvokeReply, 43, Status::NoHandler),
+      (Kind::SyncReply, 41, Status::Ok),
+      (Kind::InvokeReply, 42, Status::Ok),
+    ]
+  );
+  assert_eq!(sent[2].1, "ch");
+  assert_eq!(c.pending_count(main), 0);
+}
+
+#[test]
+fn a_remote_renderer_cannot_send_what_only_main_sends() {
+  let c = core();
+  let main = c.open_endpoint(None);
+  let r = c.create_renderer(main, RendererKind::Process).unwrap();
+  c.accept_remote(main, r, Arc::new(FakeLink::default()), vec![], |_| {})
+    .unwrap();
+  for kind in [
+    Kind::Message,
+    Kind::InvokeReply,
+    Kind::SyncReply,
+    Kind::Connected,
+    Kind::Gone,
+    Kind::Diagnostic,
+  ] {
+    assert!(
+      c.from_remote(r, vec![frame(kind, "x", 1, &[])]).is_err(),
+      "{kind:?}"
+    );
+  }
+}
+
+#[test]
+fn a_closed_connection_is_reported_after_the_renderers_last_messages() {
+  let c = core();
+  let main = c.open_endpoint(None);
+  let r = c.create_renderer(main, RendererKind::Process).unwrap();
+  c.accept_remote(main, r, Arc::new(FakeLink::default()), vec![], |_| {})
+    .unwrap();
+  let ch = c.intern("ch");
+  c.set_listening(Scope::Main(main), ch, true);
+  c.set_handler(Scope::Main(main), ch, true);
+  c.from_remote(
+    r,
+    vec![
+      frame(Kind::Send, "ch", 0, &[1]),
+      frame(Kind::Invoke, "ch", 5, &[]),
+    ],
+  )
+  .unwrap();
+  c.remote_closed(r, b"{\"exitCode\":0}".to_vec());
+  assert_eq!(c.pending_count(main), 0, "nobody is left to answer");
+  let kinds: Vec<Kind> = drain(&c, main).iter().map(|d| d.envelope.kind).collect();
+  assert_eq!(
+    kinds,
+    vec![Kind::Connected, Kind::Send, Kind::Invoke, Kind::Gone]
+  );
+  // until JS destroys it, sends to it go nowhere
+  assert_eq!(c.send_to_renderer(main, r, ch, vec![]), Ok(false));
+  c.destroy_renderer(main, r).unwrap();
+  assert_eq!(
+    c.send_to_renderer(main, r, ch, vec![]),
+    Err(CoreError::ObjectDestroyed)
+  );
+}
+
+#[test]
+fn destroying_a_remote_renderer_closes_its_connection() {
+  let c = core();
+  let main = c.open_endpoint(None);
+  let r = c.create_renderer(main, RendererKind::Process).unwrap();
+  let link = Arc::new(FakeLink::default());
+  c.accept_remote(main, r, link.clone(), vec![], |_| {})
+    .unwrap();
+  c.destroy_renderer(main, r).unwrap();
+  assert!(link.closed.load(Ordering::SeqCst));
+}
+
+#[test]
+fn an_uplinked_renderer_talks_to_main_through_its_link() {
+  let c = Arc::new(core());
+  let host = c.open_endpoint(None);
+  let link = Arc::new(FakeLink::default());
+  let id = c.open_uplink(host, 77, link.clone()).unwrap();
+  let ch = c.intern("ch");
+  c.send(host, id, Kind::Send, ch, vec![1]).unwrap();
+  let (inv, wake) = c.invoke(host, id, ch, vec![2]).unwrap();
+  assert!(!wake, "nothing local to drain");
+  let sent = link.take();
+  assert_eq!(sent.len(), 2);
+  assert!(
+    sent.iter().all(|(e, ch)| e.renderer == 77 && ch == "ch"),
+    "main's id, and the channel by name"
+  );
+  assert_eq!(sent[1].0.request, inv);
+  assert_eq!(
+    c.pending_count(0),
+    1,
+    "owed by the main in the other process"
+  );
+  // the answer, and a message from main, arrive in this thread's mailbox
+  c.from_uplink(
+    id,
+    vec![
+      frame(Kind::InvokeReply, "ch", inv, &[9]),
+      frame(Kind::Message, "hello", 0, &[8]),
+    ],
+  )
+  .unwrap();
+  let ds = drain(&c, host);
+  assert_eq!(ds.len(), 2);
+  assert_eq!(
+    (
+      ds[0].envelope.kind,
+      ds[0].envelope.request,
+      ds[0].envelope.renderer
+    ),
+    (Kind::InvokeReply, inv, id)
+  );
+  assert_eq!(
+    c.channel_name(ds[1].envelope.channel).as_deref(),
+    Some("hello")
+  );
+  // a second answer to the same invoke is a protocol error
+  assert!(c
+    .from_uplink(id, vec![frame(Kind::InvokeReply, "ch", inv, &[])])
+    .is_err());
+  // a blocking sendSync is answered by a SyncReply frame
+  let c2 = c.clone();
+  let link2 = link.clone();
+  let answer = thread::spawn(move || loop {
+    let sent = link2.take();
+    if let Some((e, _)) = sent.into_iter().find(|(e, _)| e.kind == Kind::Sync) {
+      c2.from_uplink(
+        id,
+        vec![(
+          Envelope::new(Kind::SyncReply, 77, 0, vec![5]).request(e.request),
+          "ch".into(),
+        )],
+      )
+      .unwrap();
+      return;
+    }
+    thread::sleep(Duration::from_millis(1));
+  });
+  assert_eq!(
+    c.sync_blocking(host, id, ch, vec![], &mut || false),
+    Ok(Reply::value(vec![5]))
+  );
+  answer.join().unwrap();
+  assert!(
+    c.from_uplink(id, vec![frame(Kind::Send, "ch", 0, &[])])
+      .is_err(),
+    "main does not send renderer kinds"
+  );
+}
+
+#[test]
+fn losing_main_releases_an_uplinked_renderer() {
+  let c = Arc::new(core());
+  let waker = Arc::new(Counter::default());
+  let host = c.open_endpoint(Some(waker.clone()));
+  let link = Arc::new(FakeLink::default());
+  let id = c.open_uplink(host, 3, link.clone()).unwrap();
+  let ch = c.intern("ch");
+  let (inv, _) = c.invoke(host, id, ch, vec![]).unwrap();
+  let c2 = c.clone();
+  let closer = thread::spawn(move || {
+    while !link.take().iter().any(|(e, _)| e.kind == Kind::Sync) {
+      thread::sleep(Duration::from_millis(1));
+    }
+    c2.uplink_closed(id);
+  });
+  assert_eq!(
+    c.sync_blocking(host, id, ch, vec![], &mut || false),
+    Err(CoreError::Disconnected)
+  );
+  closer.join().unwrap();
+  assert_eq!(
+    waker.get(),
+    1,
+    "the host's thread is woken to see the rejections"
+  );
+  let ds = drain(&c, host);
+  let got: Vec<(Kind, Status, RequestId)> = ds
+    .iter()
+    .map(|d| (d.envelope.kind, d.envelope.status, d.envelope.request))
+    .collect();
+  assert_eq!(
+    got,
+    vec![
+      (Kind::InvokeReply, Status::Disconnected, inv),
+      (Kind::Gone, Status::Ok, 0)
+    ]
+  );
+  assert_eq!(
+    c.send(host, id, Kind::Send, ch, vec![]),
+    Err(CoreError::Disconnected)
+  );
+  assert_eq!(c.pending_count(0), 0);
+}
+
+#[test]
+fn closing_a_host_endpoint_closes_its_uplinks() {
+  let c = core();
+  let host = c.open_endpoint(None);
+  let link = Arc::new(FakeLink::default());
+  c.open_uplink(host, 3, link.clone()).unwrap();
+  c.close_endpoint(host);
+  assert!(link.closed.load(Ordering::SeqCst));
+}

@@ -1,0 +1,260 @@
+//! The transport end to end, without Node: a server and clients in this process, talking over a
+//! real socket, with two endpoints of the global core standing in for main and renderer threads.
+
+use std::io::{Read, Write};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::client::{self, ConnectError};
+use super::frame::{self, DEFAULT_MAX_FRAME, HELLO};
+use super::server::Server;
+use crate::core::registry::Scope;
+use crate::core::router::{global, Delivery};
+use crate::core::waiter::Reply;
+use crate::core::{EndpointId, Kind, Status};
+
+/// Waits (bounded) for the next delivery of an endpoint's mailbox.
+fn next(ep: EndpointId) -> Delivery {
+  let deadline = Instant::now() + Duration::from_secs(10);
+  loop {
+    if let (Some(d), _) = global().pop(ep, false) {
+      return d;
+    }
+    assert!(Instant::now() < deadline, "nothing arrived");
+    thread::sleep(Duration::from_millis(1));
+  }
+}
+
+fn diagnostic_code(ep: EndpointId) -> String {
+  let d = next(ep);
+  assert_eq!(d.envelope.kind, Kind::Diagnostic);
+  let v: serde_json::Value = serde_json::from_slice(&d.envelope.payload).unwrap();
+  v["code"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_renderer_process_talks_to_its_main_over_the_socket() {
+  let core = global();
+  let main = core.open_endpoint(None);
+  let server = Server::listen(main, None, DEFAULT_MAX_FRAME).unwrap();
+  let host = core.open_endpoint(None);
+  let connected =
+    client::connect(host, server.path(), server.token(), 0, DEFAULT_MAX_FRAME).unwrap();
+  let local = connected.renderer;
+  let remote = connected.welcome.renderer;
+
+  // main hears of the new renderer first
+  let d = next(main);
+  assert_eq!(
+    (d.envelope.kind, d.envelope.renderer),
+    (Kind::Connected, remote)
+  );
+
+  let ch = core.intern("ch");
+  core.set_listening(Scope::Main(main), ch, true);
+  core.set_handler(Scope::Main(main), ch, true);
+
+  // renderer -> main: a send, then an invoke, in order
+  core.send(host, local, Kind::Send, ch, vec![1]).unwrap();
+  let (inv, _) = core.invoke(host, local, ch, vec![2]).unwrap();
+  let d = next(main);
+  assert_eq!(
+    (
+      d.envelope.kind,
+      d.envelope.renderer,
+      d.envelope.payload.clone()
+    ),
+    (Kind::Send, remote, vec![1])
+  );
+  let d = next(main);
+  assert_eq!(d.envelope.kind, Kind::Invoke);
+  core.settle_invoke(main, d.envelope.request, Status::Ok, vec![3]);
+  let d = next(host);
+  assert_eq!(
+    (
+      d.envelope.kind,
+      d.envelope.request,
+      d.envelope.payload.clone()
+    ),
+    (Kind::InvokeReply, inv, vec![3])
+  );
+
+  // a blocking sendSync across processes, answered by main's thread
+  let answer = thread::spawn(move || {
+    let d = next(main);
+    assert_eq!(d.envelope.kind, Kind::Sync);
+    assert!(global().reply_sync(main, d.envelope.request, Reply::value(vec![4])));
+  });
+  assert_eq!(
+    core.sync_blocking(host, local, ch, vec![], &mut || false),
+    Ok(Reply::value(vec![4]))
+  );
+  answer.join().unwrap();
+
+  // main -> renderer
+  core.send_to_renderer(main, remote, ch, vec![5]).unwrap();
+  let d = next(host);
+  assert_eq!(
+    (
+      d.envelope.kind,
+      d.envelope.renderer,
+      d.envelope.payload.clone()
+    ),
+    (Kind::Message, local, vec![5])
+  );
+
+  // main destroys it: the renderer side learns its main is gone
+  core.destroy_renderer(main, remote).unwrap();
+  let d = next(host);
+  assert_eq!(d.envelope.kind, Kind::Gone);
+  assert!(core.send(host, local, Kind::Send, ch, vec![]).is_err());
+  server.close();
+  core.close_endpoint(main);
+  core.close_endpoint(host);
+}
+
+#[test]
+fn a_renderer_that_says_goodbye_ends_cleanly_with_its_exit_code_after_its_last_messages() {
+  let core = global();
+  let main = core.open_endpoint(None);
+  let server = Server::listen(main, None, DEFAULT_MAX_FRAME).unwrap();
+  let host = core.open_endpoint(None);
+  let c = client::connect(host, server.path(), server.token(), 0, DEFAULT_MAX_FRAME).unwrap();
+  let ch = core.intern("last");
+  core.set_listening(Scope::Main(main), ch, true);
+  assert_eq!(next(main).envelope.kind, Kind::Connected);
+  // Enough that the writer task is still writing when goodbye comes: nothing may be cut off.
+  const COUNT: u32 = 20_000;
+  for i in 0..COUNT {
+    let mut payload = vec![0u8; 1024];
+    payload[..4].copy_from_slice(&i.to_le_bytes());
+    core
+      .send(host, c.renderer, Kind::Send, ch, payload)
+      .unwrap();
+  }
+  client::goodbye(3);
+  for i in 0..COUNT {
+    assert_eq!(next(main).envelope.payload[..4], i.to_le_bytes());
+  }
+  let gone = next(main);
+  assert_eq!(gone.envelope.kind, Kind::Gone);
+  assert_eq!(gone.envelope.payload, br#"{"exitCode":3}"#.to_vec());
+  server.close();
+  core.close_endpoint(main);
+  core.close_endpoint(host);
+}
+
+#[test]
+fn a_wrong_token_is_refused_and_reported() {
+  let core = global();
+  let main = core.open_endpoint(None);
+  let server = Server::listen(main, None, DEFAULT_MAX_FRAME).unwrap();
+  let host = core.open_endpoint(None);
+  match client::connect(host, server.path(), "not the token", 0, DEFAULT_MAX_FRAME) {
+    Err(ConnectError::Refused(code, _)) => assert_eq!(code, "ERR_IPC_BAD_TOKEN"),
+    Err(e) => panic!("{e}"),
+    Ok(_) => panic!("accepted a wrong token"),
+  }
+  assert_eq!(diagnostic_code(main), "ERR_IPC_BAD_TOKEN");
+  assert!(core.renderers_of(main).is_empty());
+  server.close();
+  core.close_endpoint(main);
+  core.close_endpoint(host);
+}
+
+#[test]
+fn bad_bytes_close_their_connection_only() {
+  let core = global();
+  let main = core.open_endpoint(None);
+  let server = Server::listen(main, None, 1024).unwrap();
+  let raw = |bytes: &[u8]| {
+    let mut s = std::os::unix::net::UnixStream::connect(server.path()).unwrap();
+    s.write_all(bytes).unwrap();
+    // then hang up our side: whatever was sent is all there will be
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // main answers with REJECT and closes: reading ends
+    let mut all = Vec::new();
+    let _ = s.read_to_end(&mut all);
+  };
+  // garbage instead of a frame
+  raw(&[0xde, 0xad, 0xbe, 0xef, 1, 2, 3]);
+  assert_eq!(diagnostic_code(main), "ERR_IPC_BAD_FRAME");
+  // a length beyond the maximum, refused before anything is allocated
+  raw(&u32::MAX.to_le_bytes());
+  assert_eq!(diagnostic_code(main), "ERR_IPC_BAD_FRAME");
+  // a frame that is not HELLO first
+  let mut out = Vec::new();
+  frame::encode(&mut out, Kind::Send as u8, 0, 1, 0, "ch", b"x");
+  raw(&out);
+  assert_eq!(diagnostic_code(main), "ERR_IPC_BAD_FRAME");
+  // a truncated HELLO, then the peer hangs up
+  let mut out = Vec::new();
+  frame::encode_handshake(&mut out, HELLO, br#"{"protocol":1,"token":"x","pid":1}"#);
+  raw(&out[..out.len() - 3]);
+  assert_eq!(diagnostic_code(main), "ERR_IPC_BAD_FRAME");
+  // and a good client is still served
+  let host = core.open_endpoint(None);
+  let c = client::connect(host, server.path(), server.token(), 0, 1024).unwrap();
+  assert_eq!(next(main).envelope.kind, Kind::Connected);
+  assert_ne!(c.renderer, 0);
+  server.close();
+  core.close_endpoint(main);
+  core.close_endpoint(host);
+}
+
+#[test]
+fn a_malformed_frame_after_the_handshake_ends_that_renderer() {
+  let core = global();
+  let main = core.open_endpoint(None);
+  let server = Server::listen(main, None, DEFAULT_MAX_FRAME).unwrap();
+  let mut s = std::os::unix::net::UnixStream::connect(server.path()).unwrap();
+  let hello = format!(r#"{{"protocol":1,"token":"{}","pid":1}}"#, server.token());
+  let mut out = Vec::new();
+  frame::encode_handshake(&mut out, HELLO, hello.as_bytes());
+  s.write_all(&out).unwrap();
+  assert_eq!(next(main).envelope.kind, Kind::Connected);
+  // a renderer may not send main-to-renderer kinds
+  let mut out = Vec::new();
+  frame::encode(&mut out, Kind::Message as u8, 0, 1, 0, "ch", b"x");
+  s.write_all(&out).unwrap();
+  assert_eq!(diagnostic_code(main), "ERR_IPC_BAD_FRAME");
+  assert_eq!(next(main).envelope.kind, Kind::Gone);
+  server.close();
+  core.close_endpoint(main);
+}
+
+#[test]
+fn what_main_sent_before_a_forked_renderer_connected_arrives_first_and_in_order() {
+  let core = global();
+  let main = core.open_endpoint(None);
+  let server = Server::listen(main, None, DEFAULT_MAX_FRAME).unwrap();
+  let forked = core
+    .create_renderer(main, crate::core::renderers::RendererKind::Process)
+    .unwrap();
+  let ch = core.intern("early");
+  for i in 0..50u8 {
+    core.send_to_renderer(main, forked, ch, vec![i]).unwrap();
+  }
+  let host = core.open_endpoint(None);
+  let c = client::connect(
+    host,
+    server.path(),
+    server.token(),
+    forked,
+    DEFAULT_MAX_FRAME,
+  )
+  .unwrap();
+  assert_eq!(c.welcome.renderer, forked);
+  core.send_to_renderer(main, forked, ch, vec![50]).unwrap();
+  for i in 0..=50u8 {
+    let d = next(host);
+    assert_eq!(
+      (d.envelope.kind, d.envelope.payload.clone()),
+      (Kind::Message, vec![i])
+    );
+  }
+  server.close();
+  core.close_endpoint(main);
+  core.close_endpoint(host);
+}
