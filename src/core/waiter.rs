@@ -38,7 +38,8 @@ impl Reply {
 
 #[derive(Debug, Clone, Copy)]
 pub struct SpinPolicy {
-  /// How long to stay awake for the answer before parking.
+  /// How long to stay awake for the answer before parking. Connection readers poll their
+  /// socket this long when an answer is expected soon (transport/connection.rs).
   pub spin: Duration,
   /// How often a parked wait wakes to check whether it must give up.
   pub tick: Duration,

@@ -19,11 +19,10 @@ use tokio::sync::Notify;
 use super::frame::{self, Decoder, Frame, BYE};
 use super::handshake::Bye;
 use crate::core::renderers::Link;
+use crate::core::router::global;
 use crate::core::router::remote::ProtocolError;
 use crate::core::{Envelope, Kind};
 
-/// How long a reader keeps polling after a frame that announces an imminent answer.
-const SPIN: Duration = Duration::from_micros(200);
 /// Bytes read at a time.
 const READ_CHUNK: usize = 256 * 1024;
 
@@ -104,9 +103,9 @@ impl Connection {
 
   /// Keeps the reader polling for a while (an answer is about to arrive).
   pub fn expect_soon(&self) {
-    self
-      .spin_until
-      .store(now() + SPIN.as_nanos() as u64, Ordering::Relaxed);
+    // As long as a blocked sendSync spins before parking: one policy for both (see waiter.rs).
+    let spin = global().policy().spin.as_nanos() as u64;
+    self.spin_until.store(now() + spin, Ordering::Relaxed);
   }
 
   /// Appends a frame; `urgent` ones are written from this thread right away.
@@ -242,13 +241,16 @@ impl Connection {
       match self.stream.try_read(&mut chunk) {
         Ok(0) => break None,
         Ok(n) => decoder.push(&chunk[..n]),
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-          if now() < self.spin_until.load(Ordering::Relaxed) {
-            tokio::task::yield_now().await;
-          } else if let Err(e) = self.stream.readable().await {
-            break Some(e.to_string());
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => match self.spin_read(&mut chunk) {
+          Some(Ok(0)) => break None,
+          Some(Ok(n)) => decoder.push(&chunk[..n]),
+          Some(Err(e)) => break Some(e.to_string()),
+          None => {
+            if let Err(e) = self.stream.readable().await {
+              break Some(e.to_string());
+            }
           }
-        }
+        },
         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
         Err(e) => break Some(e.to_string()),
       }
@@ -256,6 +258,35 @@ impl Connection {
     let error = if self.is_closed() { None } else { outcome };
     self.shut();
     peer.closed(error);
+  }
+
+  /// While an answer is expected soon, polls the socket instead of sleeping until the reactor
+  /// sees it: None when the spin ended with nothing to read. Reads the fd directly: tokio's
+  /// `try_read` answers from its cached readiness, which only the reactor's next poll renews,
+  /// so spinning on it would poll nothing.
+  fn spin_read(&self, chunk: &mut [u8]) -> Option<io::Result<usize>> {
+    while now() < self.spin_until.load(Ordering::Relaxed) {
+      let n = unsafe {
+        libc::recv(
+          self.stream.as_raw_fd(),
+          chunk.as_mut_ptr().cast(),
+          chunk.len(),
+          libc::MSG_DONTWAIT,
+        )
+      };
+      if n >= 0 {
+        return Some(Ok(n as usize));
+      }
+      let e = io::Error::last_os_error();
+      match e.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => {
+          // let threads that share this CPU run (the peer we wait for may be one of them)
+          std::thread::yield_now()
+        }
+        _ => return Some(Err(e)),
+      }
+    }
+    None
   }
 
   fn deliver(&self, decoder: &mut Decoder, peer: &dyn Peer) -> Result<(), String> {
