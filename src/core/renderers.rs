@@ -36,6 +36,9 @@ pub trait Link: Send + Sync + std::fmt::Debug {
   fn send(&self, envelope: Envelope, channel: &str) -> bool;
   /// Closes the connection.
   fn close(&self);
+  /// Reads and delivers whatever has arrived, now, on the calling thread (a thread blocked in
+  /// sendSync polls for its answer). Does nothing if another thread is reading.
+  fn poll(&self) {}
 }
 
 /// A renderer hosted here whose main side is in another process.

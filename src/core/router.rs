@@ -703,13 +703,15 @@ impl Core {
     give_up: &mut dyn FnMut() -> bool,
   ) -> Result<Reply, CoreError> {
     let mut wakes = Wakes::default();
-    let (request, waiter) = {
+    let (request, waiter, uplink) = {
       let mut st = self.lock();
       st.renderer_side(caller, id)?;
       if self.closing.load(Ordering::SeqCst) {
         return Err(CoreError::Disconnected);
       }
-      let waiter = st.renderers.get(id).expect("checked").waiter.clone();
+      let r = st.renderers.get(id).expect("checked");
+      let waiter = r.waiter.clone();
+      let uplink = r.uplink.as_ref().map(|up| up.link.clone());
       let request = st.open_request(
         caller,
         id,
@@ -722,10 +724,13 @@ impl Core {
       // Armed before the lock is released: main cannot take the request, let alone answer it,
       // before the waiter knows what it waits for.
       waiter.arm(request);
-      (request, waiter)
+      (request, waiter, uplink)
     };
     wakes.run();
-    let outcome = waiter.wait(self.policy(), give_up);
+    let outcome = match uplink {
+      Some(link) => waiter.wait(self.policy(), &mut || link.poll(), give_up),
+      None => waiter.wait(self.policy(), &mut || {}, give_up),
+    };
     if outcome.is_err() {
       self.lock().pending.remove(request);
     }

@@ -117,9 +117,12 @@ impl Waiter {
   }
 
   /// Blocks until the armed request is answered or `give_up` says to stop (checked every tick).
+  /// While spinning, `poll` is called between checks: a thread whose answer comes over a
+  /// connection reads it itself rather than waiting for the connection's reader to wake.
   pub fn wait(
     &self,
     policy: SpinPolicy,
+    poll: &mut dyn FnMut(),
     give_up: &mut dyn FnMut() -> bool,
   ) -> Result<Reply, CoreError> {
     let start = Instant::now();
@@ -129,6 +132,10 @@ impl Waiter {
         std::hint::spin_loop();
       } else {
         if start.elapsed() >= policy.spin {
+          break;
+        }
+        poll();
+        if self.ready.load(Ordering::Acquire) {
           break;
         }
         std::thread::yield_now();
@@ -181,7 +188,9 @@ mod tests {
     let w = Waiter::default();
     w.arm(1);
     assert!(w.complete(1, Ok(Reply::value(vec![7]))));
-    let r = w.wait(quick(), &mut || panic!("no tick expected")).unwrap();
+    let r = w
+      .wait(quick(), &mut || {}, &mut || panic!("no tick expected"))
+      .unwrap();
     assert_eq!(r.payload, vec![7]);
   }
 
@@ -194,7 +203,7 @@ mod tests {
       thread::sleep(Duration::from_millis(30));
       w2.complete(9, Ok(Reply::status(Status::NeverSent)))
     });
-    let r = w.wait(quick(), &mut || false).unwrap();
+    let r = w.wait(quick(), &mut || {}, &mut || false).unwrap();
     assert_eq!(r.status, Status::NeverSent);
     assert!(t.join().unwrap());
   }
@@ -206,7 +215,10 @@ mod tests {
     assert!(!w.complete(1, Ok(Reply::value(vec![1]))));
     assert!(w.complete(2, Ok(Reply::value(vec![2]))));
     assert!(!w.complete(2, Ok(Reply::value(vec![3]))));
-    assert_eq!(w.wait(quick(), &mut || false).unwrap().payload, vec![2]);
+    assert_eq!(
+      w.wait(quick(), &mut || {}, &mut || false).unwrap().payload,
+      vec![2]
+    );
     // after the wait the slot is idle: nothing can be completed
     assert!(!w.complete(2, Ok(Reply::value(vec![4]))));
   }
@@ -216,7 +228,7 @@ mod tests {
     let w = Waiter::default();
     w.arm(3);
     let mut asked = 0;
-    let r = w.wait(quick(), &mut || {
+    let r = w.wait(quick(), &mut || {}, &mut || {
       asked += 1;
       asked == 3
     });
@@ -235,8 +247,39 @@ mod tests {
       thread::sleep(Duration::from_millis(20));
       w2.cancel(CoreError::Disconnected)
     });
-    assert_eq!(w.wait(quick(), &mut || false), Err(CoreError::Disconnected));
+    assert_eq!(
+      w.wait(quick(), &mut || {}, &mut || false),
+      Err(CoreError::Disconnected)
+    );
     assert!(t.join().unwrap());
     assert!(!w.cancel(CoreError::Disconnected));
+  }
+}
+
+#[cfg(test)]
+mod poll_tests {
+  use super::*;
+
+  #[test]
+  fn poll_runs_while_spinning_and_can_deliver_the_answer() {
+    let w = Waiter::default();
+    w.arm(5);
+    let mut polls = 0;
+    let policy = SpinPolicy {
+      spin: Duration::from_secs(5),
+      tick: Duration::from_millis(5),
+    };
+    let r = w.wait(
+      policy,
+      &mut || {
+        polls += 1;
+        if polls == 3 {
+          w.complete(5, Ok(Reply::value(vec![1])));
+        }
+      },
+      &mut || panic!("answered while spinning: no tick"),
+    );
+    assert_eq!(r, Ok(Reply::value(vec![1])));
+    assert_eq!(polls, 3);
   }
 }

@@ -36,6 +36,25 @@ pub trait Peer: Send + Sync + 'static {
   fn closed(&self, error: Option<String>);
 }
 
+/// The reading side: whoever holds it (the reader task, or a thread blocked in sendSync that
+/// polls for its answer) reads, so frames are never split between two readers.
+struct Reading {
+  decoder: Decoder,
+  chunk: Vec<u8>,
+}
+
+/// What one round of reading found.
+enum Read {
+  /// Something was read (and delivered); the socket has nothing more now.
+  Some,
+  /// Nothing to read now.
+  Nothing,
+  /// The peer closed its end.
+  End,
+  /// The connection failed, or the peer sent something it must not: why.
+  Failed(String),
+}
+
 #[derive(Default)]
 struct Outbox {
   buf: Vec<u8>,
@@ -52,6 +71,11 @@ pub struct Connection {
   spin_until: AtomicU64,
   /// Set by a BYE frame: the peer's exit code.
   exit_code: Mutex<Option<i32>>,
+  /// Set once the reader starts: the reading side, and where frames go.
+  reading: Mutex<Option<Reading>>,
+  peer: OnceLock<Arc<dyn Peer>>,
+  /// Why a polling thread found the connection broken (the reader task reports it).
+  failure: Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -81,6 +105,9 @@ impl Connection {
       closed: AtomicBool::new(false),
       spin_until: AtomicU64::new(0),
       exit_code: Mutex::new(None),
+      reading: Mutex::new(None),
+      peer: OnceLock::new(),
+      failure: Mutex::new(None),
     })
   }
 
@@ -98,7 +125,7 @@ impl Connection {
 
   /// The exit code the peer announced with BYE, if it did.
   pub fn exit_code(&self) -> Option<i32> {
-    *self.exit_code.lock().unwrap_or_else(|p| p.into_inner())
+    *lock(&self.exit_code)
   }
 
   /// Keeps the reader polling for a while (an answer is about to arrive).
@@ -230,63 +257,96 @@ impl Connection {
   }
 
   /// The reader task: decodes frames and hands them to `peer` until the connection ends.
-  pub async fn read_loop(self: Arc<Self>, mut decoder: Decoder, peer: Arc<dyn Peer>) {
-    let mut chunk = vec![0u8; READ_CHUNK];
+  pub async fn read_loop(self: Arc<Self>, decoder: Decoder, peer: Arc<dyn Peer>) {
+    let _ = self.peer.set(peer.clone());
+    *lock(&self.reading) = Some(Reading {
+      decoder,
+      chunk: vec![0u8; READ_CHUNK],
+    });
     let outcome = loop {
-      // frames already buffered (from the handshake's read, or the last read)
-      match self.deliver(&mut decoder, &*peer) {
-        Ok(()) => {}
-        Err(e) => break Some(e),
+      match self.read_round(true, false) {
+        Read::End => break None,
+        Read::Failed(e) => break Some(e),
+        Read::Some => continue,
+        Read::Nothing => {}
       }
-      match self.stream.try_read(&mut chunk) {
-        Ok(0) => break None,
-        Ok(n) => decoder.push(&chunk[..n]),
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => match self.spin_read(&mut chunk) {
-          Some(Ok(0)) => break None,
-          Some(Ok(n)) => decoder.push(&chunk[..n]),
-          Some(Err(e)) => break Some(e.to_string()),
-          None => {
-            if let Err(e) = self.stream.readable().await {
-              break Some(e.to_string());
-            }
+      // Nothing to read: poll for a while if an answer is expected soon, else sleep until the
+      // reactor sees input.
+      match self.spin() {
+        Read::End => break None,
+        Read::Failed(e) => break Some(e),
+        Read::Some => continue,
+        Read::Nothing => {
+          if let Err(e) = self.stream.readable().await {
+            break Some(e.to_string());
           }
-        },
-        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-        Err(e) => break Some(e.to_string()),
+        }
       }
     };
-    let error = if self.is_closed() { None } else { outcome };
+    let error = lock(&self.failure).take().or(outcome);
+    let error = if self.is_closed() && error.is_none() {
+      None
+    } else {
+      error
+    };
     self.shut();
     peer.closed(error);
   }
 
-  /// While an answer is expected soon, polls the socket instead of sleeping until the reactor
-  /// sees it: None when the spin ended with nothing to read. Reads the fd directly: tokio's
-  /// `try_read` answers from its cached readiness, which only the reactor's next poll renews,
-  /// so spinning on it would poll nothing.
-  fn spin_read(&self, chunk: &mut [u8]) -> Option<io::Result<usize>> {
+  /// Polls the socket while an answer is expected soon.
+  fn spin(&self) -> Read {
     while now() < self.spin_until.load(Ordering::Relaxed) {
-      let n = unsafe {
-        libc::recv(
-          self.stream.as_raw_fd(),
-          chunk.as_mut_ptr().cast(),
-          chunk.len(),
-          libc::MSG_DONTWAIT,
-        )
-      };
-      if n >= 0 {
-        return Some(Ok(n as usize));
-      }
-      let e = io::Error::last_os_error();
-      match e.kind() {
-        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => {
-          // let threads that share this CPU run (the peer we wait for may be one of them)
-          std::thread::yield_now()
-        }
-        _ => return Some(Err(e)),
+      match self.read_round(false, false) {
+        Read::Nothing => std::thread::yield_now(),
+        other => return other,
       }
     }
-    None
+    Read::Nothing
+  }
+
+  /// Reads what has arrived and delivers the frames, holding the reading side. `tokio`: read
+  /// through tokio, which keeps its readiness state right (the reader task, before it sleeps);
+  /// otherwise read the fd directly (tokio's `try_read` answers from its cached readiness,
+  /// which only the reactor's next poll renews, so polling through it would poll nothing).
+  /// `try_only`: give up at once if another thread is reading.
+  fn read_round(&self, tokio: bool, try_only: bool) -> Read {
+    let mut guard = if try_only {
+      match self.reading.try_lock() {
+        Ok(g) => g,
+        Err(_) => return Read::Nothing,
+      }
+    } else {
+      lock(&self.reading)
+    };
+    let Some(reading) = guard.as_mut() else {
+      return Read::Nothing;
+    };
+    let Some(peer) = self.peer.get() else {
+      return Read::Nothing;
+    };
+    let mut got = false;
+    loop {
+      if let Err(e) = self.deliver(&mut reading.decoder, &**peer) {
+        return Read::Failed(e);
+      }
+      let n = if tokio {
+        self.stream.try_read(&mut reading.chunk)
+      } else {
+        recv_now(self.stream.as_raw_fd(), &mut reading.chunk)
+      };
+      match n {
+        Ok(0) => return Read::End,
+        Ok(n) => {
+          reading.decoder.push(&reading.chunk[..n]);
+          got = true;
+        }
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+          return if got { Read::Some } else { Read::Nothing };
+        }
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+        Err(e) => return Read::Failed(e.to_string()),
+      }
+    }
   }
 
   fn deliver(&self, decoder: &mut Decoder, peer: &dyn Peer) -> Result<(), String> {
@@ -306,7 +366,7 @@ impl Connection {
           }
           if kind == BYE {
             let bye: Bye = serde_json::from_slice(&payload).map_err(|e| e.to_string())?;
-            *self.exit_code.lock().unwrap_or_else(|p| p.into_inner()) = Some(bye.exit_code);
+            *lock(&self.exit_code) = Some(bye.exit_code);
           } else {
             peer.handshake(kind, &payload).map_err(|e| e.0)?;
           }
@@ -319,6 +379,20 @@ impl Connection {
       peer.frames(batch).map_err(|e| e.0)?;
     }
     Ok(())
+  }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+  m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A non-blocking read straight from the socket.
+fn recv_now(fd: i32, buf: &mut [u8]) -> io::Result<usize> {
+  let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) };
+  if n >= 0 {
+    Ok(n as usize)
+  } else {
+    Err(io::Error::last_os_error())
   }
 }
 
@@ -346,6 +420,7 @@ impl Link for Connection {
       Kind::Sync | Kind::SyncReply | Kind::Invoke | Kind::InvokeReply
     );
     if envelope.kind == Kind::Sync {
+      // Its answer comes soon: read by the blocked thread itself (`poll`) or by the reader.
       self.expect_soon();
     }
     self.queue(urgent, |out| {
@@ -355,5 +430,16 @@ impl Link for Connection {
 
   fn close(&self) {
     self.shut();
+  }
+
+  fn poll(&self) {
+    match self.read_round(false, true) {
+      // The reader task sees the end too (it is sticky) and reports it.
+      Read::Some | Read::Nothing | Read::End => {}
+      Read::Failed(e) => {
+        *lock(&self.failure) = Some(e);
+        self.shut();
+      }
+    }
   }
 }
