@@ -72,3 +72,19 @@ test('register maps only the bare name `electron`', () => {
   )
   expect(out).toBe('true function\nMODULE_NOT_FOUND\n')
 })
+
+test("the README's jest recipe is examples/jest, verbatim (and that runs as part of npm test)", () => {
+  const fs = require('fs')
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')
+  for (const file of ['main.js', 'main.test.js']) {
+    expect(readme).toContain(fs.readFileSync(path.join(ROOT, 'examples', 'jest', file), 'utf8'))
+  }
+  expect(require('../package.json').jest.testMatch).toContain('<rootDir>/examples/**/*.test.js')
+})
+
+test("the README's ping-pong example is examples/ping-pong.js's code, verbatim", () => {
+  const fs = require('fs')
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')
+  const code = fs.readFileSync(path.join(ROOT, 'examples', 'ping-pong.js'), 'utf8').split('\n\n').slice(1).join('\n\n')
+  expect(readme).toContain(code.trim())
+})
