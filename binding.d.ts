@@ -20,10 +20,14 @@ export declare class NativeEndpoint {
    * Lets other threads wake this one: `wake` is called on this thread when they queued
    * messages here. Only needed while renderers in other threads exist, so in-process use
    * never holds a threadsafe function (an open handle to jest).
+   * Returns true when this thread must schedule a drain (see `Core::set_waker`).
    */
-  enableWake(wake: () => void): void
-  /** Releases the wake-up signal (no renderer in another thread is left). */
-  disableWake(): void
+  enableWake(wake: () => void): boolean
+  /**
+   * Releases the wake-up signal (no renderer in another thread is left). Returns true when
+   * this thread must schedule a drain.
+   */
+  disableWake(): boolean
   /** Keeps this thread's event loop alive while something from another thread is awaited. */
   setRef(on: boolean): void
   /** Closes the endpoint: the main side hosted here and its renderers go away. */

@@ -209,6 +209,48 @@ describe('ipcMain.listen() and processes main did not start', () => {
     expect((await reports(start('process', 'invoke'))).value).toEqual({ value: 5 })
   })
 
+  test('a connected process that sends a payload that is not a structured clone loses its connection, nothing else', async () => {
+    const server = ipcMain.listen()
+    const errors = []
+    server.on('connection-error', err => errors.push(err))
+    const heard = []
+    ipcMain.on('ch', (event, value) => heard.push(value))
+    const frame = (kind, renderer, channel, payload) => {
+      const name = Buffer.from(channel)
+      const out = Buffer.alloc(24 + name.length + payload.length)
+      out.writeUInt32LE(20 + name.length + payload.length, 0)
+      out[4] = kind
+      out.writeUInt32LE(renderer, 8)
+      out.writeUInt32LE(name.length, 20)
+      name.copy(out, 24)
+      payload.copy(out, 24 + name.length)
+      return out
+    }
+    const connected = once(server, 'connection')
+    const socket = net.connect(server.address)
+    socket.on('error', () => {})
+    const closed = new Promise(resolve => socket.on('close', resolve))
+    socket.resume()
+    const hello = Buffer.from(JSON.stringify({ protocol: 1, token: server.token, pid: process.pid }))
+    socket.write(frame(0x10, 0, '', hello))
+    const [wc] = await connected
+    track(wc)
+    const destroyed = once(wc, 'destroyed')
+    // a good message first, then bytes no structured-clone encoder makes (kind 1: send)
+    socket.write(frame(1, wc.id, 'ch', require('v8').serialize(['fine'])))
+    socket.write(frame(1, wc.id, 'ch', Buffer.from([0xff, 0x0f, 0x99, 0x42, 0x13])))
+    await destroyed
+    await closed
+    expect(heard).toEqual(['fine'])
+    expect(errors.map(e => e.code)).toEqual(['ERR_IPC_BAD_PAYLOAD'])
+    expect(errors[0].message).toMatch(/channel 'ch'/)
+    expect(wc.isDestroyed()).toBe(true)
+    expect(ipc.diagnostics().pendingRequests).toBe(0)
+    // and main goes on serving renderers
+    ipcMain.handle('add', (event, a, b) => a + b)
+    expect((await reports(start('process', 'invoke'))).value).toEqual({ value: 5 })
+  })
+
   test('listening twice at another path is refused; close() stops listening', async () => {
     const server = ipcMain.listen()
     expect(ipcMain.listen()).toBe(server)

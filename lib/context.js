@@ -110,14 +110,15 @@ class Context {
   /** A renderer in another thread appeared: let its messages wake this thread. */
   addRemotePeer() {
     if (this.remotePeers++ === 0) {
-      this.endpoint.enableWake(() => this.drain())
+      if (this.endpoint.enableWake(() => this.drain())) this.schedule()
       if (this.keepAlive) this.endpoint.setRef(true)
     }
   }
 
   /** It is gone: without any left, drop the wake signal (it is an open handle to jest). */
   removeRemotePeer() {
-    if (--this.remotePeers === 0) this.endpoint.disableWake()
+    // Messages that arrived while the signal went away are drained all the same.
+    if (--this.remotePeers === 0 && this.endpoint.disableWake()) this.schedule()
   }
 
   /** Main side: one more (or one less) reason to keep this thread alive. */
@@ -220,6 +221,11 @@ class Context {
 
   /** Dispatches main-bound messages until in-process sendSync `request` has been dispatched. */
   pumpUntil(request) {
+    // Main-bound messages already handed over in the current batch came before this request:
+    // dispatch them first (a batch holds messages of one direction only).
+    if (this.batchLeft > 0 && (this.batchHead[this.batchOffset >>> 2] & 0xff) <= Kind.INVOKE) {
+      this.dispatchBatch()
+    }
     const bytes = this.scratch
     const head = this.head
     for (;;) {
@@ -277,7 +283,15 @@ class Context {
       )
       return
     }
-    const args = clone.deserialize(bytes, start, end, owned)
+    let args
+    try {
+      args = clone.deserialize(bytes, start, end, owned)
+    } catch (err) {
+      // Only a process speaking the wire protocol can send bytes our encoder never makes: end
+      // that renderer (as Electron does with a bad IPC message), not main.
+      this.badMessage(sender, channel, err)
+      return
+    }
     let event
     if (kind === Kind.SEND) event = new IpcMainEvent(sender)
     else if (kind === Kind.POST) event = new IpcMainPostEvent(sender)
@@ -291,6 +305,18 @@ class Context {
     } finally {
       if (kind === Kind.SYNC) this.afterSync(sender, channel, request, event)
     }
+  }
+
+  /** A renderer sent a payload that is not a structured clone: report it, and destroy it. */
+  badMessage(sender, channel, err) {
+    const details = {
+      code: err.code ?? 'ERR_IPC_BAD_PAYLOAD',
+      message: `${err.message} (channel '${channel}', WebContents #${sender.id})`,
+      pid: sender._processId,
+    }
+    if (this.server !== null) this.server._reportBad(details)
+    else process.emitWarning(`ipc-main destroyed a renderer that sent a malformed message: ${details.message}`, { code: details.code })
+    sender.destroy()
   }
 
   answerSync(request, value) {

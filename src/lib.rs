@@ -221,23 +221,27 @@ impl NativeEndpoint {
   /// Lets other threads wake this one: `wake` is called on this thread when they queued
   /// messages here. Only needed while renderers in other threads exist, so in-process use
   /// never holds a threadsafe function (an open handle to jest).
+  /// Returns true when this thread must schedule a drain (see `Core::set_waker`).
   #[napi(catch_unwind)]
-  pub fn enable_wake(&mut self, env: Env, wake: Function<(), ()>) -> Result<()> {
-    if self.waker.is_none() {
-      let waker = Arc::new(Waker::new(&env, wake).map_err(|e| bad_arg(&e.reason))?);
-      global().set_waker(self.id, Some(waker.clone() as Arc<dyn Wake>));
-      self.waker = Some(waker);
+  pub fn enable_wake(&mut self, env: Env, wake: Function<(), ()>) -> Result<bool> {
+    if self.waker.is_some() {
+      return Ok(false);
     }
-    Ok(())
+    let waker = Arc::new(Waker::new(&env, wake).map_err(|e| bad_arg(&e.reason))?);
+    let owed = global().set_waker(self.id, Some(waker.clone() as Arc<dyn Wake>));
+    self.waker = Some(waker);
+    Ok(owed)
   }
 
-  /// Releases the wake-up signal (no renderer in another thread is left).
+  /// Releases the wake-up signal (no renderer in another thread is left). Returns true when
+  /// this thread must schedule a drain.
   #[napi(catch_unwind)]
-  pub fn disable_wake(&mut self) {
-    global().set_waker(self.id, None);
+  pub fn disable_wake(&mut self) -> bool {
+    let owed = global().set_waker(self.id, None);
     if let Some(waker) = self.waker.take() {
       waker.close();
     }
+    owed
   }
 
   /// Keeps this thread's event loop alive while something from another thread is awaited.

@@ -72,6 +72,21 @@ impl Mailbox {
     self.to_renderers.retain(|(_, e)| keep(e));
   }
 
+  /// Nobody could be woken for the push that just scheduled the mailbox: back to idle, so the
+  /// next push (or whoever installs a waker) asks for a drain.
+  pub fn unschedule(&mut self) {
+    self.scheduled = false;
+  }
+
+  /// Marks a mailbox with messages scheduled (again); true if a drain is now owed.
+  pub fn reschedule(&mut self) -> bool {
+    if self.is_empty() {
+      return false;
+    }
+    self.scheduled = true;
+    true
+  }
+
   pub fn is_empty(&self) -> bool {
     self.to_main.is_empty() && self.to_renderers.is_empty()
   }

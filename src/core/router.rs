@@ -125,6 +125,9 @@ impl State {
         wakes.local = true;
       } else if let Some(w) = &ep.waker {
         wakes.remote.push(w.clone());
+      } else {
+        // Nobody to wake: stay idle, or every later push would think a drain is on its way.
+        ep.mailbox.unschedule();
       }
     }
     true
@@ -476,10 +479,16 @@ impl Core {
   }
 
   /// Sets (or removes) how other threads wake this endpoint's JS thread. Without one, only the
-  /// endpoint's own thread can queue work for it.
-  pub fn set_waker(&self, id: EndpointId, waker: Option<Arc<dyn Wake>>) {
-    if let Some(ep) = self.lock().endpoints.get_mut(&id) {
-      ep.waker = waker;
+  /// endpoint's own thread can queue work for it. Returns true when that thread must schedule a
+  /// drain: messages are queued that no wake-up may ever announce (pushed while there was no
+  /// waker, or rung on the waker being replaced).
+  pub fn set_waker(&self, id: EndpointId, waker: Option<Arc<dyn Wake>>) -> bool {
+    match self.lock().endpoints.get_mut(&id) {
+      Some(ep) => {
+        ep.waker = waker;
+        ep.mailbox.reschedule()
+      }
+      None => false,
     }
   }
 
@@ -885,6 +894,7 @@ impl Core {
     };
     let mut used = room(first.envelope.payload.len());
     let open = first.envelope.kind.batches();
+    let to_main = first.envelope.kind.is_main_bound();
     let mut batch = vec![first];
     if open {
       let mut st = self.lock();
@@ -894,7 +904,10 @@ impl Core {
             break;
           };
           let size = room(next.payload.len());
-          if !next.kind.batches() || used + size > budget {
+          // One direction per batch: an in-process sendSync made while a batch is dispatched
+          // pumps main-bound messages from the mailbox, so none may wait in JS behind a
+          // renderer-bound one (and JS finishes a main-bound batch before pumping).
+          if !next.kind.batches() || next.kind.is_main_bound() != to_main || used + size > budget {
             break;
           }
           used += size;

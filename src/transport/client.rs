@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use super::connection::{Connection, Peer};
-use super::frame::{self, Decoder, Frame, BYE, HELLO, REJECT, WELCOME};
+use super::frame::{self, Decoder, Frame, BYE, HANDSHAKE_MAX_FRAME, HELLO, REJECT, WELCOME};
 use super::handshake::{Bye, Hello, Reject, Welcome, PROTOCOL};
 use super::runtime::runtime;
 use super::socket;
@@ -90,7 +90,7 @@ pub fn connect(
     &serde_json::to_vec(&hello).expect("serializable"),
   );
   stream.write_all(&out)?;
-  let mut decoder = Decoder::new(max_frame);
+  let mut decoder = Decoder::new(HANDSHAKE_MAX_FRAME.min(max_frame));
   let deadline = Instant::now() + CONNECT_TIMEOUT;
   let mut chunk = [0u8; 4096];
   let welcome = loop {
@@ -122,6 +122,7 @@ pub fn connect(
       n => decoder.push(&chunk[..n]),
     }
   };
+  decoder.set_max(max_frame);
   if welcome.protocol != PROTOCOL {
     return Err(ConnectError::Protocol(format!(
       "version {}",

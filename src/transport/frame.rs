@@ -24,6 +24,9 @@ pub const PREFIX: usize = 4;
 pub const HEADER: usize = 20;
 /// Default largest frame accepted (prefix excluded): big payloads are fine, absurd ones are not.
 pub const DEFAULT_MAX_FRAME: usize = 512 * 1024 * 1024;
+/// Largest frame accepted before the handshake is done: a peer that has not shown the token
+/// gets no large buffer.
+pub const HANDSHAKE_MAX_FRAME: usize = 64 * 1024;
 
 /// Handshake kinds: never routed, only exchanged when a connection opens.
 pub const HELLO: u8 = 0x10;
@@ -49,6 +52,8 @@ pub enum FrameError {
   ChannelOverrun,
   /// The channel name is not UTF-8.
   ChannelNotUtf8,
+  /// Memory for the announced frame could not be had.
+  NoMemory(usize),
 }
 
 impl fmt::Display for FrameError {
@@ -63,6 +68,7 @@ impl fmt::Display for FrameError {
       FrameError::Reserved => f.write_str("reserved header bits are set"),
       FrameError::ChannelOverrun => f.write_str("channel length runs past the frame"),
       FrameError::ChannelNotUtf8 => f.write_str("channel name is not UTF-8"),
+      FrameError::NoMemory(len) => write!(f, "no memory for a frame of {len} bytes"),
     }
   }
 }
@@ -136,6 +142,11 @@ impl Decoder {
     }
   }
 
+  /// Changes the largest frame accepted from now on (the handshake uses a small one).
+  pub fn set_max(&mut self, max: usize) {
+    self.max = max;
+  }
+
   /// Adds received bytes.
   pub fn push(&mut self, bytes: &[u8]) {
     if self.start > 0 && self.start == self.buf.len() {
@@ -165,8 +176,12 @@ impl Decoder {
       return Err(FrameError::TooShort(len));
     }
     if avail.len() < PREFIX + len {
-      // Reserve what the announced frame needs, now that it is known to be acceptable.
-      self.buf.reserve(PREFIX + len - avail.len());
+      // Reserve what the announced frame needs, now that it is known to be acceptable. Fallibly:
+      // a peer's 4 bytes must never abort the process (an address-space limit, no overcommit).
+      let more = PREFIX + len - avail.len();
+      if self.buf.try_reserve(more).is_err() {
+        return Err(FrameError::NoMemory(len));
+      }
       return Ok(None);
     }
     let frame = parse(&avail[PREFIX..PREFIX + len])?;

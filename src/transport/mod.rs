@@ -17,4 +17,6 @@ pub mod server;
 pub mod socket;
 
 #[cfg(test)]
+mod corpus_tests;
+#[cfg(test)]
 mod tests;

@@ -15,7 +15,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::Notify;
 
 use super::connection::{Connection, Peer};
-use super::frame::{self, Decoder, Frame, HELLO, REJECT, WELCOME};
+use super::frame::{self, Decoder, Frame, HANDSHAKE_MAX_FRAME, HELLO, REJECT, WELCOME};
 use super::handshake::{new_token, same_token, Hello, Reject, Welcome, PROTOCOL};
 use super::runtime::runtime;
 use super::socket;
@@ -131,7 +131,7 @@ impl Server {
       return;
     }
     let conn = Connection::new(stream);
-    let mut decoder = Decoder::new(self.max_frame);
+    let mut decoder = Decoder::new(HANDSHAKE_MAX_FRAME.min(self.max_frame));
     let hello = match tokio::time::timeout(HANDSHAKE_TIMEOUT, read_hello(&conn, &mut decoder)).await
     {
       Ok(Ok(hello)) => hello,
@@ -168,6 +168,7 @@ impl Server {
       Ok(id) => id,
       Err(e) => return self.refuse(&conn, e.code(), &e.to_string(), pid),
     };
+    decoder.set_max(self.max_frame);
     tokio::spawn(conn.clone().write_loop());
     let peer = Arc::new(RendererPeer {
       id,

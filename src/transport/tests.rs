@@ -204,6 +204,35 @@ fn bad_bytes_close_their_connection_only() {
 }
 
 #[test]
+fn before_the_handshake_a_large_frame_is_refused_whatever_the_maximum() {
+  let core = global();
+  let main = core.open_endpoint(None);
+  let server = Server::listen(main, None, DEFAULT_MAX_FRAME).unwrap();
+  let mut s = std::os::unix::net::UnixStream::connect(server.path()).unwrap();
+  // a peer that has not shown the token announces 1 MiB: no buffer for it, the connection ends
+  s.write_all(&(1u32 << 20).to_le_bytes()).unwrap();
+  s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+  let mut all = Vec::new();
+  let _ = s.read_to_end(&mut all);
+  assert_eq!(diagnostic_code(main), "ERR_IPC_BAD_FRAME");
+  // after it, the connection's maximum applies: a 1 MiB message gets through
+  let host = core.open_endpoint(None);
+  let c = client::connect(host, server.path(), server.token(), 0, DEFAULT_MAX_FRAME).unwrap();
+  assert_eq!(next(main).envelope.kind, Kind::Connected);
+  let ch = core.intern("big");
+  core.set_listening(Scope::Main(main), ch, true);
+  core
+    .send(host, c.renderer, Kind::Send, ch, vec![7; 1 << 20])
+    .unwrap();
+  let got = next(main);
+  assert_eq!(got.envelope.kind, Kind::Send);
+  assert_eq!(got.envelope.payload.len(), 1 << 20);
+  server.close();
+  core.close_endpoint(main);
+  core.close_endpoint(host);
+}
+
+#[test]
 fn a_malformed_frame_after_the_handshake_ends_that_renderer() {
   let core = global();
   let main = core.open_endpoint(None);

@@ -572,7 +572,7 @@ fn a_waker_can_be_added_and_removed() {
   c.send_to_renderer(main, r, ch, vec![]).unwrap();
   while c.pop(worker, false).0.is_some() {}
   let waker = Arc::new(Counter::default());
-  c.set_waker(worker, Some(waker.clone()));
+  assert!(!c.set_waker(worker, Some(waker.clone())));
   c.send_to_renderer(main, r, ch, vec![]).unwrap();
   assert_eq!(waker.get(), 1);
   while c.pop(worker, false).0.is_some() {}
@@ -604,10 +604,12 @@ fn a_batch_is_one_routed_message_then_messages_routed_at_dispatch() {
       // nobody listens on `quiet` yet, but an earlier message's listener may add one
       (2, Route::chain(Kind::Send)),
       (3, Route::chain(Kind::Post)),
-      (4, Route(0)),
     ],
-    "the batch stops before the invoke"
+    "the batch stops before the message to the renderer (one direction per batch)"
   );
+  let (batch, _) = c.pop_batch(main, 1 << 20, |n| 32 + n, 100);
+  assert_eq!(batch.len(), 1, "the batch stops before the invoke");
+  assert_eq!(batch[0].envelope.payload, vec![4]);
   let (batch, _) = c.pop_batch(main, 1 << 20, |n| 32 + n, 100);
   assert_eq!(
     batch.len(),
@@ -617,6 +619,13 @@ fn a_batch_is_one_routed_message_then_messages_routed_at_dispatch() {
   assert_eq!(batch[0].envelope.kind, Kind::Invoke);
   let (batch, _) = c.pop_batch(main, 1 << 20, |n| 32 + n, 100);
   assert_eq!(batch[0].envelope.payload, vec![6]);
+  assert_eq!(
+    batch.len(),
+    1,
+    "the invoke's answer to the renderer comes in the next batch"
+  );
+  let (batch, _) = c.pop_batch(main, 1 << 20, |n| 32 + n, 100);
+  assert_eq!(batch[0].envelope.kind, Kind::InvokeReply);
   assert!(c.pop_batch(main, 1 << 20, |n| 32 + n, 100).0.is_empty());
 }
 
@@ -999,4 +1008,52 @@ fn closing_a_host_endpoint_closes_its_uplinks() {
   c.open_uplink(host, 3, link.clone()).unwrap();
   c.close_endpoint(host);
   assert!(link.closed.load(Ordering::SeqCst));
+}
+
+// ---- found in review ---------------------------------------------------------------------------
+
+#[test]
+fn a_push_nobody_can_be_woken_for_does_not_stall_the_mailbox() {
+  let c = core();
+  let (main, r, ch) = main_with_renderer(&c);
+  // from another thread, while this endpoint has no waker
+  c.diagnostic(main, b"{}".to_vec());
+  assert_eq!(
+    c.send(main, r, Kind::Send, ch, vec![1]),
+    Ok(true),
+    "the next push asks for a drain"
+  );
+}
+
+#[test]
+fn a_ring_lost_on_a_closing_waker_is_owed_to_the_thread() {
+  struct Closed;
+  impl Wake for Closed {
+    fn wake(&self) {}
+  }
+  let c = core();
+  let (main, _, _) = main_with_renderer(&c);
+  c.set_waker(main, Some(Arc::new(Closed)));
+  c.diagnostic(main, b"{}".to_vec());
+  assert!(
+    c.set_waker(main, None),
+    "the thread is told to drain what nobody announced"
+  );
+  drain(&c, main);
+  assert!(!c.set_waker(main, None), "an empty mailbox owes nothing");
+}
+
+#[test]
+fn a_batch_does_not_take_main_bound_messages_behind_a_renderer_bound_one() {
+  let c = core();
+  let (main, r, ch) = main_with_renderer(&c);
+  c.send_to_renderer(main, r, ch, vec![1]).unwrap();
+  c.send(main, r, Kind::Send, ch, vec![2]).unwrap();
+  let (batch, _) = c.pop_batch(main, 1 << 20, |n| 32 + n, 100);
+  assert_eq!(batch.len(), 1);
+  assert_eq!(
+    c.pop(main, true).0.unwrap().envelope.payload,
+    vec![2],
+    "a pump finds it"
+  );
 }
