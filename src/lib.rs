@@ -11,112 +11,25 @@ pub mod binding;
 pub mod core;
 pub mod transport;
 
-use std::cell::RefCell;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{Buffer, BufferSlice, Function};
 use napi::Env;
 use napi_derive::napi;
 
+use crate::binding::args::{bad_arg, max_frame, scope, signed_request, status};
 use crate::binding::error::{to_js, Code, Result};
 use crate::binding::probe::env_is_stopping;
+use crate::binding::scratch::{
+  reply_into, write_header, DONE, HEADER_BYTES, LARGE, LARGE_PAYLOAD, NONE,
+};
 use crate::binding::wake::Waker;
-use crate::core::registry::Scope;
 use crate::core::renderers::RendererKind;
 use crate::core::router::{global, Delivery, Wake};
 use crate::core::waiter::{Reply, SpinPolicy};
-use crate::core::{CoreError, EndpointId, Kind, RequestId, Status};
+use crate::core::{EndpointId, Kind, RequestId};
 use crate::transport::client;
-use crate::transport::frame::DEFAULT_MAX_FRAME;
 use crate::transport::server::Server;
-
-/// Bytes at the start of a scratch buffer that `next` fills with the message header:
-/// u32 LE words `[kind | status << 8 | route << 16 | wake << 24, renderer, channel,
-/// request low, request high, payload length]`; the payload follows.
-pub const HEADER_BYTES: usize = 32;
-/// `next`: nothing to take.
-const NONE: i32 = -1;
-/// The payload did not fit in the scratch buffer: `takeLarge` hands it over.
-const LARGE: i32 = -2;
-/// `next` in pump mode: the request being pumped for has been dispatched.
-const DONE: i32 = -3;
-/// A reply that is a status, not a value, comes back as `STATUS_BASE - status`.
-const STATUS_BASE: i32 = -100;
-
-thread_local! {
-  /// A payload too big for the caller's scratch buffer. Taken right after the call that put it
-  /// here, on the same JS thread, so one slot per thread is enough.
-  static LARGE_PAYLOAD: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
-}
-
-fn bad_arg(what: &str) -> napi::Error<Code> {
-  napi::Error::new(Code("ERR_IPC_INVALID_ARG".to_owned()), what.to_owned())
-}
-
-fn scope(kind: u32, endpoint: EndpointId, renderer: u32) -> Result<Scope> {
-  Ok(match kind {
-    0 => Scope::Main(endpoint),
-    1 => Scope::ContentsIpc(renderer),
-    2 => Scope::ContentsEvents(renderer),
-    _ => return Err(bad_arg("unknown scope")),
-  })
-}
-
-fn status(v: u32) -> Result<Status> {
-  Status::from_u8(v as u8).ok_or_else(|| bad_arg("unknown status"))
-}
-
-/// A new request's id for JS, negated when the caller must schedule a drain of its own mailbox.
-fn signed_request(opened: std::result::Result<(RequestId, bool), CoreError>) -> Result<f64> {
-  let (request, wake) = opened.map_err(to_js)?;
-  let r = request as f64;
-  Ok(if wake { -r } else { r })
-}
-
-/// Copies a reply's payload after the header space, or parks it for `takeLarge`.
-fn payload_into(payload: Vec<u8>, scratch: &mut [u8]) -> i32 {
-  let end = HEADER_BYTES + payload.len();
-  if scratch.len() >= end {
-    scratch[HEADER_BYTES..end].copy_from_slice(&payload);
-    payload.len() as i32
-  } else {
-    LARGE_PAYLOAD.with(|slot| *slot.borrow_mut() = Some(payload));
-    LARGE
-  }
-}
-
-/// A reply: its value into the scratch buffer, or its status as `STATUS_BASE - status`.
-fn reply_into(reply: Reply, scratch: &mut [u8]) -> i32 {
-  if reply.status != Status::Ok {
-    return STATUS_BASE - reply.status as i32;
-  }
-  payload_into(reply.payload, scratch)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn write_header(
-  scratch: &mut [u8],
-  kind: u8,
-  status: u8,
-  route: u8,
-  wake: bool,
-  renderer: u32,
-  channel: u32,
-  request: RequestId,
-  len: u32,
-) {
-  let words = [
-    kind as u32 | (status as u32) << 8 | (route as u32) << 16 | (wake as u32) << 24,
-    renderer,
-    channel,
-    request as u32,
-    (request >> 32) as u32,
-    len,
-  ];
-  for (i, w) in words.iter().enumerate() {
-    scratch[i * 4..i * 4 + 4].copy_from_slice(&w.to_le_bytes());
-  }
-}
 
 // ---- process ---------------------------------------------------------------------------------
 
@@ -172,16 +85,6 @@ pub struct ConnectInfo {
   pub remote: u32,
   /// Main's process id.
   pub main_pid: u32,
-}
-
-fn max_frame(bytes: Option<f64>) -> Result<usize> {
-  match bytes {
-    None => Ok(DEFAULT_MAX_FRAME),
-    Some(n) if n >= 1024.0 && n <= u32::MAX as f64 => Ok(n as usize),
-    Some(_) => Err(bad_arg(
-      "maxFrameSize must be between 1024 and 4294967295 bytes",
-    )),
-  }
 }
 
 // ---- endpoint lifetime and wake-ups ---------------------------------------------------------

@@ -1,7 +1,9 @@
 //! napi glue that is not itself an export: error mapping, the wake-up signal, the exit probe.
 //! `lib.rs` holds the exports; the core never sees napi.
 
+pub mod args;
 pub mod doorbell;
 pub mod error;
 pub mod probe;
+pub mod scratch;
 pub mod wake;

@@ -8,12 +8,49 @@ use std::path::{Path, PathBuf};
 
 /// A directory only this user can enter, for a socket: `<tmp>/ipc-main-<pid>-<random>`.
 pub fn private_dir() -> io::Result<PathBuf> {
+  sweep_stale(&std::env::temp_dir());
   let mut suffix = [0u8; 6];
   random(&mut suffix)?;
   let name: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
   let dir = std::env::temp_dir().join(format!("ipc-main-{}-{name}", std::process::id()));
   DirBuilder::new().mode(0o700).create(&dir)?;
   Ok(dir)
+}
+
+/// Removes the socket directories of mains that died without removing theirs (a killed main
+/// cannot): ours by name and owner, and their process gone.
+fn sweep_stale(tmp: &Path) {
+  use std::os::unix::fs::MetadataExt;
+  let Ok(entries) = std::fs::read_dir(tmp) else {
+    return;
+  };
+  let me = unsafe { libc::geteuid() };
+  for entry in entries.flatten() {
+    let name = entry.file_name();
+    let Some(pid) = stale_pid(&name.to_string_lossy()) else {
+      continue;
+    };
+    let dir = entry.path();
+    let owned = std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir() && m.uid() == me);
+    if !owned || alive(pid) {
+      continue;
+    }
+    remove(&dir.join("main.sock"), Some(&dir));
+  }
+}
+
+/// The pid in a name `ipc-main-<pid>-<12 hex digits>`.
+fn stale_pid(name: &str) -> Option<i32> {
+  let (pid, suffix) = name.strip_prefix("ipc-main-")?.split_once('-')?;
+  if suffix.len() != 12 || !suffix.bytes().all(|b| b.is_ascii_hexdigit()) {
+    return None;
+  }
+  pid.parse().ok().filter(|&p| p > 0)
+}
+
+/// Whether process `pid` exists (whoever owns it).
+fn alive(pid: i32) -> bool {
+  unsafe { libc::kill(pid, 0) == 0 || *libc::__errno_location() != libc::ESRCH }
 }
 
 /// Binds a listening socket at `path` (synchronously, so a failure is the caller's error).
@@ -70,5 +107,27 @@ mod tests {
     drop(listener);
     remove(&path, Some(&dir));
     assert!(!dir.exists());
+  }
+
+  #[test]
+  fn directories_of_dead_mains_are_swept_and_no_others() {
+    let tmp = std::env::temp_dir().join(format!("ipc-main-sweep-test-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    // a pid that is surely gone: a child that has exited and been reaped
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    let stale = tmp.join(format!("ipc-main-{dead}-0123456789ab"));
+    let live = tmp.join(format!("ipc-main-{}-0123456789ab", std::process::id()));
+    let other = tmp.join(format!("ipc-main-{dead}-not-ours"));
+    for dir in [&stale, &live, &other] {
+      std::fs::create_dir(dir).unwrap();
+      std::fs::write(dir.join("main.sock"), b"").unwrap();
+    }
+    sweep_stale(&tmp);
+    assert!(!stale.exists(), "the dead main's directory is gone");
+    assert!(live.exists(), "a live main's stays");
+    assert!(other.exists(), "a name that is not ours stays");
+    std::fs::remove_dir_all(&tmp).unwrap();
   }
 }
