@@ -232,6 +232,61 @@ fn before_the_handshake_a_large_frame_is_refused_whatever_the_maximum() {
   core.close_endpoint(host);
 }
 
+/// Connections from another OS user are refused before anything is read. Needs root to run a
+/// process as another user; as anyone else, only this user's own connection is checked.
+#[test]
+fn a_connection_from_another_user_is_refused() {
+  // Set in the child: connect, say HELLO, read until main hangs up.
+  const CHILD: &str = "IPC_MAIN_OTHER_USER_CHILD";
+  if let Some(path) = std::env::var_os(CHILD) {
+    let mut s = std::os::unix::net::UnixStream::connect(path).unwrap();
+    let mut out = Vec::new();
+    frame::encode_handshake(&mut out, HELLO, br#"{"protocol":1,"token":"x","pid":1}"#);
+    let _ = s.write_all(&out);
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut all = Vec::new();
+    let _ = s.read_to_end(&mut all);
+    assert!(all.is_empty(), "main answered another user");
+    return;
+  }
+  use std::os::unix::fs::PermissionsExt;
+  use std::os::unix::process::CommandExt;
+  let core = global();
+  let main = core.open_endpoint(None);
+  // a directory and socket anyone may use: only the credentials check stands in the way
+  let dir = std::env::temp_dir().join(format!("ipc-main-uid-test-{}", std::process::id()));
+  std::fs::create_dir_all(&dir).unwrap();
+  std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+  let path = dir.join("main.sock");
+  let server = Server::listen(main, Some(path.clone()), DEFAULT_MAX_FRAME).unwrap();
+  std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o777)).unwrap();
+  // this user is let in
+  let host = core.open_endpoint(None);
+  client::connect(host, &path, server.token(), 0, DEFAULT_MAX_FRAME).unwrap();
+  assert_eq!(next(main).envelope.kind, Kind::Connected);
+  if unsafe { libc::geteuid() } == 0 {
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+      .args([
+        "--exact",
+        "transport::tests::a_connection_from_another_user_is_refused",
+        "--test-threads=1",
+      ])
+      .env(CHILD, &path)
+      .uid(65534)
+      .gid(65534)
+      .status()
+      .unwrap();
+    assert!(status.success(), "the other user's process: {status}");
+    assert_eq!(diagnostic_code(main), "ERR_IPC_PEER_USER");
+  } else {
+    eprintln!("not root: a connection from another user cannot be made here");
+  }
+  server.close();
+  core.close_endpoint(main);
+  core.close_endpoint(host);
+  std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn a_malformed_frame_after_the_handshake_ends_that_renderer() {
   let core = global();
