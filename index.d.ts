@@ -5,6 +5,7 @@
 import { EventEmitter } from 'events'
 import { WorkerOptions } from 'worker_threads'
 import { ForkOptions } from 'child_process'
+import { Readable, Writable } from 'stream'
 
 /** Passed to `ipcMain.handle` handlers. */
 export interface IpcMainInvokeEvent {
@@ -155,6 +156,17 @@ export declare class WebContents extends EventEmitter {
   isDestroyed(): boolean
   /** Destroys the renderer: its `ipcRenderer` stops working, `destroyed` is emitted. */
   destroy(): void
+  /** The OS process id of the renderer's process (this process's for in-process and worker renderers). */
+  getOSProcessId(): number
+  /**
+   * The renderer's standard streams where they are piped to main, as on `Worker` and
+   * `ChildProcess`: a worker's (`stdin` only with `stdin: true`), a forked process's with
+   * `silent: true` or `stdio: 'pipe'` (read them, or the process blocks once a pipe is full).
+   * Null otherwise.
+   */
+  readonly stdin: Writable | null
+  readonly stdout: Readable | null
+  readonly stderr: Readable | null
 
   on(event: 'ipc-message', listener: (event: IpcMainEvent, channel: string, ...args: any[]) => void): this
   on(event: 'ipc-message-sync', listener: (event: IpcMainEvent, channel: string, ...args: any[]) => void): this

@@ -5,6 +5,7 @@
 
 const events = require('events')
 const ipc = require('..')
+const { thrownBy } = require('./helpers/errors')
 const { ipcMain, ipcRenderer, webContents } = ipc
 
 const tick = () => new Promise(resolve => setImmediate(resolve))
@@ -172,9 +173,57 @@ describe('invoke', () => {
       const err = await ipcRenderer.invoke('ch').catch(e => e)
       expect(err).toBeInstanceOf(Error)
       expect(err.message).toBe(`Error invoking remote method 'ch': ${text}`)
+      expect(err.code).toBe('ERR_IPC_HANDLER_ERROR')
       expect(error).toHaveBeenCalledTimes(1)
       expect(error.mock.calls[0][0]).toBe("Error occurred in handler for 'ch':")
       expect(error.mock.calls[0][1]).toBe(thrown)
+    })
+
+    // Deliberately different from Electron (README): there, String(null) is never reached
+    // (`error.toString()` throws in main) and the renderer waits until the event is collected.
+    const FAILING_WITH = (value, text) => [
+      [
+        `a handler that throws ${text}`,
+        () => {
+          throw value
+        },
+      ],
+      [`a handler that returns a promise rejected with ${text}`, () => Promise.reject(value)],
+      [
+        `an async handler that throws ${text} after an await`,
+        async () => {
+          await tick()
+          throw value
+        },
+      ],
+    ]
+
+    test.each(FAILING_WITH(null, 'null'))(
+      "%s: the renderer rejects with \"Error invoking remote method '<ch>': null\"",
+      async (_, handler) => {
+        const error = spyError()
+        ipcMain.handle('ch', handler)
+        const err = await ipcRenderer.invoke('ch').catch(e => e)
+        expect(err).toBeInstanceOf(Error)
+        expect(err.message).toBe("Error invoking remote method 'ch': null")
+        expect(err.code).toBe('ERR_IPC_HANDLER_ERROR')
+        expect(error).toHaveBeenCalledTimes(1)
+        expect(error).toHaveBeenCalledWith("Error occurred in handler for 'ch':", null)
+        expect(pendingInCore()).toBe(0)
+      },
+    )
+
+    test.each(FAILING_WITH(undefined, 'undefined'))('%s: the renderer rejects at once, with ERR_IPC_HANDLER_ERROR', async (_, handler) => {
+      const error = spyError()
+      ipcMain.handle('ch', handler)
+      const err = await ipcRenderer.invoke('ch').catch(e => e)
+      expect(err).toBeInstanceOf(Error)
+      // The same rule as for every other thrown value: the prefix, then String(error).
+      expect(err.message).toBe("Error invoking remote method 'ch': undefined")
+      expect(err.code).toBe('ERR_IPC_HANDLER_ERROR')
+      expect(error).toHaveBeenCalledTimes(1)
+      expect(error).toHaveBeenCalledWith("Error occurred in handler for 'ch':", undefined)
+      expect(pendingInCore()).toBe(0)
     })
 
     test('the renderer gets a new plain Error: class, stack and custom properties are lost', async () => {
@@ -240,6 +289,7 @@ describe('invoke', () => {
       expect(outcome.error).toBeInstanceOf(Error)
       expect(outcome.error.message).toBe("Error invoking remote method 'test': reply was never sent")
       expect(outcome.error.message).toMatch(/reply was never sent/)
+      expect(outcome.error.code).toBe('ERR_IPC_REPLY_NEVER_SENT')
       expect(pendingInCore()).toBe(0)
     })
 
@@ -265,23 +315,29 @@ describe('invoke', () => {
       })
       await wc.ipcRenderer.invoke('ev')
       expect(event.type).toBe('frame')
-      expect(typeof event.processId).toBe('number')
-      expect(typeof event.frameId).toBe('number')
+      // an in-process renderer: this process, and its one frame
+      expect(event.processId).toBe(process.pid)
+      expect(event.frameId).toBe(1)
       expect(event.sender).toBe(wc)
+      expect(webContents.getAllWebContents().map(w => w.id)).toEqual([event.sender.id])
+      expect(webContents.getAllWebContents()[0]).toBe(event.sender)
       expect('reply' in event).toBe(false)
       expect('returnValue' in event).toBe(false)
       expect('ports' in event).toBe(false)
     })
 
     test('the default renderer: sender is its WebContents', async () => {
-      let sender
+      let event
       ipcMain.handle('who', e => {
-        sender = e.sender
+        event = e
         return e.sender.id
       })
       const id = await ipcRenderer.invoke('who')
-      expect(webContents.fromId(id)).toBe(sender)
-      expect(webContents.getAllWebContents()).toContain(sender)
+      expect(webContents.fromId(id)).toBe(event.sender)
+      expect(webContents.getAllWebContents().map(w => w.id)).toEqual([id])
+      expect(webContents.getAllWebContents()[0]).toBe(event.sender)
+      expect(event.processId).toBe(process.pid)
+      expect(event.frameId).toBe(1)
     })
 
     test('event.sender.send from a handler reaches the invoking renderer', async () => {
@@ -350,8 +406,15 @@ describe('invoke', () => {
     test('webContents.ipc.handle has the same checks as ipcMain.handle', () => {
       const wc = webContents.create()
       wc.ipc.handle('x', () => 1)
-      expect(() => wc.ipc.handle('x', () => 2)).toThrow("Attempted to register a second handler for 'x'")
-      expect(() => wc.ipc.handle('y', 'nope')).toThrow(TypeError)
+      const second = thrownBy(() => wc.ipc.handle('x', () => 2))
+      expect(second).toBeInstanceOf(Error)
+      expect(second).not.toBeInstanceOf(TypeError)
+      expect(second.message).toBe("Attempted to register a second handler for 'x'")
+      expect(second.code).toBe('ERR_IPC_SECOND_HANDLER')
+      const invalid = thrownBy(() => wc.ipc.handle('y', 'nope'))
+      expect(invalid).toBeInstanceOf(TypeError)
+      expect(invalid.message).toBe("Expected handler to be a function, but found type 'string'")
+      expect(invalid.code).toBe('ERR_IPC_INVALID_HANDLER')
       expect(() => wc.ipc.removeHandler('unknown')).not.toThrow()
     })
 

@@ -6,6 +6,7 @@
 const events = require('events')
 const { EventEmitter } = events
 const ipc = require('..')
+const { captureUncaught, thrownBy } = require('./helpers/errors')
 const { ipcMain, ipcRenderer, webContents } = ipc
 
 // One turn of the event loop: every message queued so far has been dispatched.
@@ -120,10 +121,50 @@ describe('ipcMain is an EventEmitter', () => {
   })
 
   test('a renderer send on channel "error" does not throw (only the no-op listener)', async () => {
-    expect(() => ipcRenderer.send('error', new Error('from the renderer'))).not.toThrow()
-    // An uncaught "Unhandled error" would fail this test.
-    await tick()
-    await tick()
+    const id = await defaultRendererId()
+    const listeners = ipcMain.listeners('error')
+    expect(listeners.length).toBe(1)
+    const [noop] = listeners
+    // Watch the message reach ipcMain without adding a listener: emit() returns true only if a
+    // listener (here, the no-op alone) was called.
+    const emit = jest.spyOn(ipcMain, 'emit')
+    const sent = new Error('from the renderer')
+    const errors = await captureUncaught(async () => {
+      expect(() => ipcRenderer.send('error', sent)).not.toThrow()
+      await tick()
+      await tick()
+    })
+    expect(errors).toEqual([])
+    expect(emit.mock.calls.filter(([name]) => name === 'error').length).toBe(1)
+    const index = emit.mock.calls.findIndex(([name]) => name === 'error')
+    const [, event, arg] = emit.mock.calls[index]
+    expect(event.sender.id).toBe(id)
+    expect(arg).toBeInstanceOf(Error)
+    expect(arg).not.toBe(sent)
+    expect(arg.message).toBe('from the renderer')
+    // a listener was called, and the no-op is the only one there is
+    expect(emit.mock.results[index].value).toBe(true)
+    expect(ipcMain.listeners('error')).toEqual([noop])
+  })
+
+  test('after removeAllListeners() removed the no-op listener, a renderer send on channel "error" is ignored', async () => {
+    // Deliberately different from Electron (README): there, EventEmitter throws "Unhandled error"
+    // in main; here a renderer cannot crash main.
+    const id = await defaultRendererId()
+    ipcMain.removeAllListeners()
+    expect(ipcMain.listenerCount('error')).toBe(0)
+    const got = []
+    const errors = await captureUncaught(async () => {
+      expect(() => ipcRenderer.send('error', new Error('from the renderer'))).not.toThrow()
+      expect(() => ipcRenderer.send('error', 'a string')).not.toThrow()
+      ipcMain.on('after', (event, n) => got.push([event.sender.id, n]))
+      ipcRenderer.send('after', 1)
+      for (let i = 0; i < 5; i++) await tick()
+    })
+    expect(errors).toEqual([])
+    // The message sent after it still arrives.
+    expect(got).toEqual([[id, 1]])
+    expect(ipcMain.eventNames()).toEqual(['after'])
   })
 
   test('a renderer send on channel "error" reaches an ipcMain error listener', async () => {
@@ -284,11 +325,18 @@ describe('ipcMain.handle, handleOnce and removeHandler', () => {
     expect(err).not.toBeInstanceOf(TypeError)
     expect(err.message).toBe("Attempted to register a second handler for 'test'")
     expect(err.message).toMatch(/second handler/)
+    expect(err.code).toBe('ERR_IPC_SECOND_HANDLER')
   })
 
-  test('handleOnce on a channel that already has a handler throws the second-handler error', () => {
+  test('handleOnce on a channel that already has a handler throws the second-handler error', async () => {
     ipcMain.handle('busy', () => 1)
-    expect(() => ipcMain.handleOnce('busy', () => 2)).toThrow("Attempted to register a second handler for 'busy'")
+    const err = thrownBy(() => ipcMain.handleOnce('busy', () => 2))
+    expect(err).toBeInstanceOf(Error)
+    expect(err).not.toBeInstanceOf(TypeError)
+    expect(err.message).toBe("Attempted to register a second handler for 'busy'")
+    expect(err.code).toBe('ERR_IPC_SECOND_HANDLER')
+    // the first handler is still the one that answers
+    await expect(ipcRenderer.invoke('busy')).resolves.toBe(1)
   })
 
   test('the second-handler check comes before the type check', () => {
@@ -302,6 +350,7 @@ describe('ipcMain.handle, handleOnce and removeHandler', () => {
     expect(err).toBeInstanceOf(Error)
     expect(err).not.toBeInstanceOf(TypeError)
     expect(err.message).toBe("Attempted to register a second handler for 'x'")
+    expect(err.code).toBe('ERR_IPC_SECOND_HANDLER')
   })
 
   test.each([
@@ -319,6 +368,7 @@ describe('ipcMain.handle, handleOnce and removeHandler', () => {
     }
     expect(err).toBeInstanceOf(TypeError)
     expect(err.message).toBe(`Expected handler to be a function, but found type '${type}'`)
+    expect(err.code).toBe('ERR_IPC_INVALID_HANDLER')
     // Nothing was registered: a real handler can still be added.
     expect(() => ipcMain.handle('not-a-function', () => 1)).not.toThrow()
   })

@@ -8,7 +8,9 @@ const crypto = require('crypto')
 const events = require('events')
 const net = require('net')
 const util = require('util')
+const { MessageChannel } = require('worker_threads')
 const ipc = require('..')
+const { thrownBy } = require('./helpers/errors')
 const { ipcMain, ipcRenderer, webContents } = ipc
 
 const tick = () => new Promise(resolve => setImmediate(resolve))
@@ -422,7 +424,16 @@ describe.each(RENDERERS)('sending from %s', (_, make) => {
   })
 
   describe('a channel that is not a string', () => {
-    test.each([[1], [undefined], [null], [{}], [Symbol('ch')]])('%p: send, sendSync, postMessage throw a TypeError', async channel => {
+    // gin's conversion error; index 0 is Electron's hidden `internal` flag.
+    const CHANNELS = [
+      [1, 'Error processing argument at index 1, conversion failure from 1'],
+      [undefined, 'Error processing argument at index 1, conversion failure from undefined'],
+      [null, 'Error processing argument at index 1, conversion failure from null'],
+      [{}, 'Error processing argument at index 1, conversion failure from [object Object]'],
+      [Symbol('ch'), 'Error processing argument at index 1, conversion failure from Symbol(ch)'],
+    ]
+
+    test.each(CHANNELS)('%p: send, sendSync, postMessage throw a TypeError', async (channel, message) => {
       const listener = jest.fn()
       contents.on('ipc-message', listener)
       contents.on('ipc-message-sync', listener)
@@ -439,12 +450,13 @@ describe.each(RENDERERS)('sending from %s', (_, make) => {
         }
         expect(err).toBeInstanceOf(TypeError)
         expect(err.code).toBe('ERR_IPC_INVALID_CHANNEL')
+        expect(err.message).toBe(message)
       }
       await tick()
       expect(listener).not.toHaveBeenCalled()
     })
 
-    test.each([[1], [undefined], [null], [{}]])('%p: invoke rejects with a TypeError', async channel => {
+    test.each(CHANNELS)('%p: invoke rejects with a TypeError', async (channel, message) => {
       let p
       expect(() => {
         p = renderer.invoke(channel, 1)
@@ -452,6 +464,7 @@ describe.each(RENDERERS)('sending from %s', (_, make) => {
       const err = await p.catch(e => e)
       expect(err).toBeInstanceOf(TypeError)
       expect(err.code).toBe('ERR_IPC_INVALID_CHANNEL')
+      expect(err.message).toBe(message)
     })
   })
 
@@ -481,27 +494,82 @@ describe.each(RENDERERS)('sending from %s', (_, make) => {
       expect(ipcMessage).not.toHaveBeenCalled()
     })
 
-    test('can send a message without a transfer, or with an empty one', async () => {
+    test('can sent a message without a transfer', async () => {
+      // No transfer list, an explicit undefined, and an empty one are all "without a transfer".
       const got = []
       ipcMain.on('post', (e, m) => got.push([m, e.ports]))
-      renderer.postMessage('post', 'a')
-      renderer.postMessage('post', 'b', [])
+      expect(renderer.postMessage('post', 'a')).toBeUndefined()
+      expect(renderer.postMessage('post', 'b', undefined)).toBeUndefined()
+      expect(renderer.postMessage('post', 'c', [])).toBeUndefined()
       await tick()
       expect(got).toEqual([
         ['a', []],
         ['b', []],
+        ['c', []],
       ])
     })
 
-    test('throws "Invalid value for transfer" on a transfer list that is not an array', () => {
-      let err
+    /**
+     * Runs `attempts` (each expected to throw), then posts 'after'; resolves with every message
+     * main received on 'post' by the time 'after' arrived (messages of one renderer are FIFO).
+     */
+    async function receivedAround(attempts) {
+      const got = []
+      ipcMain.on('post', (e, m) => got.push(m))
+      contents.ipc.on('post', (e, m) => got.push(['webContents.ipc', m]))
+      const errors = attempts.map(thrownBy)
+      const after = events.once(ipcMain, 'after')
+      renderer.postMessage('after', 'after')
+      await after
+      return { errors, got }
+    }
+
+    test('throws when the transferable is invalid', async () => {
+      const { port1, port2 } = new MessageChannel()
       try {
-        renderer.postMessage('post', 'a', null)
-      } catch (e) {
-        err = e
+        const INVALID = [
+          [new ArrayBuffer(1)],
+          [123],
+          [null],
+          null,
+          'not an array',
+          {},
+          { length: 0 },
+          new ArrayBuffer(1),
+          // a MessagePort does not make the rest of the list valid
+          [port1, new ArrayBuffer(1)],
+          [123, port1],
+        ]
+        const { errors, got } = await receivedAround(INVALID.map(transfer => () => renderer.postMessage('post', 'x', transfer)))
+        for (const err of errors) {
+          expect(err).toBeInstanceOf(TypeError)
+          expect(err.message).toBe('Invalid value for transfer')
+          expect(err.code).toBe('ERR_IPC_INVALID_TRANSFER')
+        }
+        // nothing was delivered, to webContents.ipc or to ipcMain
+        expect(got).toEqual([])
+      } finally {
+        port1.close()
+        port2.close()
       }
-      expect(err).toBeInstanceOf(TypeError)
-      expect(err.message).toBe('Invalid value for transfer')
+    })
+
+    test('a MessagePort in the transfer list throws ERR_IPC_UNSUPPORTED, and nothing is delivered', async () => {
+      // Deliberately different from Electron (README): ports cannot be transferred here.
+      const a = new MessageChannel()
+      const b = new MessageChannel()
+      try {
+        const LISTS = [[a.port1], [a.port2], [a.port1, b.port1]]
+        const { errors, got } = await receivedAround(LISTS.map(transfer => () => renderer.postMessage('post', 'x', transfer)))
+        for (const err of errors) {
+          expect(err).toBeInstanceOf(Error)
+          expect(err.message).toBe('Transferring MessagePorts is not supported by ipc-main')
+          expect(err.code).toBe('ERR_IPC_UNSUPPORTED')
+        }
+        expect(got).toEqual([])
+      } finally {
+        for (const port of [a.port1, a.port2, b.port1, b.port2]) port.close()
+      }
     })
   })
 })

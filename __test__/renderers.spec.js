@@ -3,14 +3,64 @@
 // (`webContents.worker`) or a child process (`webContents.fork`, over a local socket). Each test
 // runs once per kind; the fixture fixtures/renderer.js runs the scenario and reports back.
 
+const path = require('path')
+const crypto = require('crypto')
+const { Readable, Writable } = require('stream')
 const ipc = require('..')
-const { start, reports, once, cleanUp } = require('./helpers/renderers')
+const { start, track, reports, once, cleanUp } = require('./helpers/renderers')
 
 const { ipcMain } = ipc
+const DOC_FIXTURE = path.join(__dirname, 'fixtures', 'doc-renderer.js')
+const LANGUAGES = ['en', 'id', 'ko', 'ru', 'zh']
+// What a renderer ended by destroy() exits with: a terminated worker's 1, a SIGKILLed process's
+// 128 + 9.
+const KILLED_EXIT_CODE = { worker: 1, process: 137 }
+// The options that pipe a renderer's standard streams to main.
+const PIPED_OPTIONS = {
+  worker: [{ stdin: true, stdout: true, stderr: true }],
+  process: [{ silent: true }, { stdio: 'pipe' }],
+}
+
+/** Everything a readable stream gives until it ends. */
+function readAll(stream) {
+  return new Promise((resolve, reject) => {
+    const chunks = []
+    stream.on('data', chunk => chunks.push(chunk))
+    stream.on('end', () => resolve(Buffer.concat(chunks)))
+    stream.on('error', reject)
+  })
+}
 
 afterEach(cleanUp)
 
 describe.each(['worker', 'process'])('a %s renderer', kind => {
+  test.each(LANGUAGES)('the %s documentation renderer snippet runs unchanged against the main snippet', async language => {
+    const printedByMain = []
+    const log = jest.spyOn(console, 'log').mockImplementation((...args) => printedByMain.push(args.join(' ')))
+    try {
+      let wc
+      const printedByRenderer = []
+      jest.isolateModules(() => {
+        const electron = require('electron')
+        require(`./fixtures/docs/${language}-main.js`)
+        wc =
+          kind === 'worker'
+            ? electron.webContents.worker(DOC_FIXTURE, { workerData: { language } })
+            : electron.webContents.fork(DOC_FIXTURE, [language])
+        track(wc)
+        electron.ipcMain.on('printed', (event, line) => printedByRenderer.push(line))
+      })
+      while (printedByRenderer.length < 2) await new Promise(resolve => setTimeout(resolve, 5))
+      expect(printedByRenderer).toEqual(['pong', 'pong'])
+      expect(printedByMain).toEqual(['ping', 'ping'])
+      // its asynchronous-reply listener keeps it alive
+      wc.destroy()
+      expect(await wc.gone).toEqual({ reason: 'killed', exitCode: KILLED_EXIT_CODE[kind] })
+    } finally {
+      log.mockRestore()
+    }
+  })
+
   test('sendSync really blocks: answered at once, after an await, first answer wins, undefined, no listener, bad input', async () => {
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => {})
     try {
@@ -101,11 +151,18 @@ describe.each(['worker', 'process'])('a %s renderer', kind => {
   })
 
   test('a webContents.ipc handler wins over ipcMain', async () => {
-    ipcMain.handle('add', () => 'main')
-    const wc = start(kind, 'invoke')
-    wc.ipc.handle('add', () => 'contents')
-    const r = await reports(wc)
-    expect(r.value).toEqual({ value: 'contents' })
+    // the scenario's other invokes have no handler here: main logs each
+    const error = jest.spyOn(console, 'error').mockImplementation(() => {})
+    try {
+      ipcMain.handle('add', () => 'main')
+      const wc = start(kind, 'invoke')
+      wc.ipc.handle('add', () => 'contents')
+      const r = await reports(wc)
+      expect(r.value).toEqual({ value: 'contents' })
+      expect(error).toHaveBeenCalledWith("Error occurred in handler for 'missing':", expect.any(Error))
+    } finally {
+      error.mockRestore()
+    }
   })
 
   test('structured clone, dispatch order, postMessage, reply, and what main sent before the renderer connected', async () => {
@@ -163,7 +220,7 @@ describe.each(['worker', 'process'])('a %s renderer', kind => {
     expect(early).toEqual([1, 2])
   })
 
-  test('100,000 messages arrive in order, none lost', async () => {
+  test('100,000 messages to main arrive in order, none lost', async () => {
     const count = 100000
     const seen = []
     ipcMain.on('flood', (event, i) => seen.push(i))
@@ -173,18 +230,57 @@ describe.each(['worker', 'process'])('a %s renderer', kind => {
     for (let i = 0; i < count; i++) if (seen[i] !== i) throw new Error(`message ${i} arrived as ${seen[i]}`)
   })
 
-  test('1000 random send/sendSync/invoke calls are dispatched in call order', async () => {
+  test('100,000 messages from main arrive in order, none lost', async () => {
+    const count = 100000
+    const wc = start(kind, 'sink')
+    const result = reports(wc)
+    await once(wc.ipc, 'ready')
+    for (let i = 0; i < count; i++) wc.send('flood', i)
+    wc.send('flood-end')
+    expect(await result).toEqual({ count, firstOutOfOrder: -1 })
+  })
+
+  test('messages from main that arrive while it is blocked in sendSync are delivered after it returns, in order, none lost', async () => {
+    const count = 1000
+    ipcMain.on('push-then-answer', (event, n) => {
+      for (let i = 0; i < n; i++) event.sender.send('pushed', i)
+      // answered later, so they have surely arrived while it was blocked
+      setTimeout(() => {
+        event.returnValue = `answered after ${n}`
+        event.sender.send('pushed-end')
+      }, 20)
+    })
+    const r = await reports(start(kind, 'pushedWhileBlocked', { count }))
+    expect(r.answer).toBe(`answered after ${count}`)
+    // no listener ran inside sendSync
+    expect(r.duringSync).toBe(0)
+    expect(r.received).toEqual(Array.from({ length: count }, (_, i) => i))
+  })
+
+  test('1000 random send/sendSync/invoke/postMessage calls are dispatched in call order, each answered with its own result', async () => {
     const seen = []
+    const wc = start(kind, 'mixed')
+    // which call each message was, as main sees it: sendSync's come through ipc-message-sync
+    // first, postMessage's have no reply
+    const syncs = new Set()
+    wc.on('ipc-message-sync', (event, channel, i) => syncs.add(i))
     ipcMain.on('mixed', (event, i) => {
-      seen.push(i)
-      event.returnValue = i
+      seen.push(`${event.reply === undefined ? 'postMessage' : syncs.has(i) ? 'sendSync' : 'send'} ${i}`)
+      // only a sendSync's event has the setter; on the others this is a plain property
+      event.returnValue = `sync ${i}`
     })
     ipcMain.handle('mixed', (event, i) => {
-      seen.push(i)
-      return i
+      seen.push(`invoke ${i}`)
+      return `invoke ${i}`
     })
-    await reports(start(kind, 'mixed'))
-    expect(seen).toEqual(Array.from({ length: 1000 }, (_, i) => i))
+    const r = await reports(wc)
+    expect(r.calls).toHaveLength(1000)
+    expect(seen).toEqual(r.calls.map((how, i) => `${how} ${i}`))
+    expect(r.mismatches).toEqual([])
+    // the mix really has every kind of call
+    for (const how of ['send', 'sendSync', 'invoke', 'postMessage']) {
+      expect(r.calls.filter(c => c === how).length).toBeGreaterThan(100)
+    }
   })
 
   test('payloads of 0 B to 3 MiB + 1 round-trip through invoke, sendSync and send intact', async () => {
@@ -231,7 +327,7 @@ describe.each(['worker', 'process'])('a %s renderer', kind => {
     expect(ipc.diagnostics().pendingRequests).toBe(1)
     wc.destroy()
     expect(wc.isDestroyed()).toBe(true)
-    expect((await wc.gone).reason).toBe('killed')
+    expect(await wc.gone).toEqual({ reason: 'killed', exitCode: KILLED_EXIT_CODE[kind] })
     expect(ipc.diagnostics().pendingRequests).toBe(0)
   })
 
@@ -243,9 +339,33 @@ describe.each(['worker', 'process'])('a %s renderer', kind => {
     while (release === undefined) await new Promise(resolve => setTimeout(resolve, 5))
     expect(ipc.diagnostics().pendingRequests).toBe(1)
     wc.destroy()
-    await wc.gone
+    expect(await wc.gone).toEqual({ reason: 'killed', exitCode: KILLED_EXIT_CODE[kind] })
     expect(ipc.diagnostics().pendingRequests).toBe(0)
     // the late answer goes nowhere and breaks nothing
     release(1)
+  })
+
+  test("getOSProcessId() is the OS process id of the renderer's process", async () => {
+    const wc = start(kind, 'options')
+    const r = await reports(wc)
+    expect(wc.getOSProcessId()).toBe(r.pid)
+    if (kind === 'worker') expect(r.pid).toBe(process.pid)
+    else expect(r.pid).not.toBe(process.pid)
+  })
+
+  test.each(PIPED_OPTIONS[kind])('with %p its stdout and stderr are readable by main: 1 MiB arrives whole', async options => {
+    const wc = start(kind, 'piped', {}, options)
+    expect(wc.stdin).toBeInstanceOf(Writable)
+    expect(wc.stdout).toBeInstanceOf(Readable)
+    expect(wc.stderr).toBeInstanceOf(Readable)
+    const out = readAll(wc.stdout)
+    const err = readAll(wc.stderr)
+    const r = await reports(wc)
+    const bytes = await out
+    expect(bytes.length).toBe(r.length)
+    expect(crypto.createHash('sha256').update(bytes).digest('hex')).toBe(r.sha)
+    expect((await err).toString()).toBe('to stderr\n')
+    expect(await wc.gone).toEqual({ reason: 'clean-exit', exitCode: 0 })
+    expect(wc.getOSProcessId()).toBe(r.pid)
   })
 })

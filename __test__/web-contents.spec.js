@@ -4,8 +4,8 @@
 // chain 'ipc-message' -> webContents.ipc -> ipcMain, event fields, reply, destroy and reset.
 
 const events = require('events')
-const util = require('util')
 const ipc = require('..')
+const { captureUncaught, thrownBy } = require('./helpers/errors')
 const { ipcMain, ipcRenderer, webContents } = ipc
 
 const tick = () => new Promise(resolve => setImmediate(resolve))
@@ -15,25 +15,6 @@ afterEach(() => {
   jest.restoreAllMocks()
   ipc.reset()
 })
-
-// Errors thrown by main-side listeners surface as uncaught exceptions of the real process (as in
-// Electron's main process). Under jest the test file's `process` is a copy, so reach the real one
-// through a function of Node's own realm, and swap jest's handler out for as long as we listen.
-const realProcess = util.format.constructor('return process')()
-
-async function captureUncaught(run) {
-  const saved = realProcess.rawListeners('uncaughtException')
-  const errors = []
-  realProcess.removeAllListeners('uncaughtException')
-  realProcess.on('uncaughtException', err => errors.push(err))
-  try {
-    await run(errors)
-  } finally {
-    realProcess.removeAllListeners('uncaughtException')
-    for (const listener of saved) realProcess.on('uncaughtException', listener)
-  }
-  return errors
-}
 
 /** Waits (a bounded number of event-loop turns, not a time) until `done()` holds. */
 async function until(done) {
@@ -155,6 +136,7 @@ describe('webContents.send(channel, args...)', () => {
       }
       expect(err).toBeInstanceOf(TypeError)
       expect(err.message).toBe('Missing required channel argument')
+      expect(err.code).toBe('ERR_IPC_INVALID_CHANNEL')
     }
   })
 
@@ -169,6 +151,7 @@ describe('webContents.send(channel, args...)', () => {
     }
     expect(err).toBeInstanceOf(TypeError)
     expect(err.message).toBe('Object has been destroyed')
+    expect(err.code).toBe('ERR_IPC_OBJECT_DESTROYED')
   })
 
   test('a value that cannot be cloned: no throw, console.error, nothing sent', async () => {
@@ -452,9 +435,12 @@ describe('IpcMainEvent', () => {
     expect(event.defaultPrevented).toBe(false)
     event.preventDefault()
     expect(event.defaultPrevented).toBe(true)
-    expect(typeof event.processId).toBe('number')
-    expect(typeof event.frameId).toBe('number')
+    // an in-process renderer: this process, and its one frame
+    expect(event.processId).toBe(process.pid)
+    expect(event.frameId).toBe(1)
     expect(event.sender).toBe(wc)
+    expect(webContents.getAllWebContents().map(w => w.id)).toEqual([event.sender.id])
+    expect(webContents.getAllWebContents()[0]).toBe(event.sender)
     expect(typeof event.reply).toBe('function')
     expect('ports' in event).toBe(false)
   })
@@ -468,12 +454,28 @@ describe('IpcMainEvent', () => {
     })
     wc.ipcRenderer.sendSync('ev')
     expect(event.type).toBe('frame')
-    expect(typeof event.processId).toBe('number')
-    expect(typeof event.frameId).toBe('number')
+    expect(event.processId).toBe(process.pid)
+    expect(event.frameId).toBe(1)
     expect(event.sender).toBe(wc)
+    expect(webContents.getAllWebContents().map(w => w.id)).toEqual([event.sender.id])
+    expect(webContents.getAllWebContents()[0]).toBe(event.sender)
     expect(typeof event.reply).toBe('function')
     expect('returnValue' in event).toBe(true)
     expect('ports' in event).toBe(false)
+  })
+
+  test('postMessage and the default renderer: the same processId, frameId and sender', async () => {
+    const got = events.once(ipcMain, 'ev')
+    ipcRenderer.postMessage('ev', 1)
+    const [event] = await got
+    expect(event.type).toBe('frame')
+    expect(event.processId).toBe(process.pid)
+    expect(event.frameId).toBe(1)
+    const all = webContents.getAllWebContents()
+    expect(all.map(w => w.id)).toEqual([event.sender.id])
+    expect(all[0]).toBe(event.sender)
+    expect(webContents.fromId(event.sender.id)).toBe(event.sender)
+    expect(event.ports).toEqual([])
   })
 
   test('each message gets its own event object', async () => {
@@ -529,6 +531,7 @@ describe('IpcMainEvent', () => {
     }
     expect(err).toBeInstanceOf(TypeError)
     expect(err.message).toBe('Object has been destroyed')
+    expect(err.code).toBe('ERR_IPC_OBJECT_DESTROYED')
   })
 })
 
@@ -543,25 +546,44 @@ describe('destroy()', () => {
     expect(destroyed).toHaveBeenCalledTimes(1)
   })
 
-  test("its ipcRenderer throws 'IPC method called after context was released'", async () => {
-    const wc = webContents.create()
-    wc.destroy()
-    for (const call of [
-      () => wc.ipcRenderer.send('x', 1),
-      () => wc.ipcRenderer.sendSync('x', 1),
-      () => wc.ipcRenderer.postMessage('x', 1),
-    ]) {
-      let err
-      try {
-        call()
-      } catch (e) {
-        err = e
+  // Electron: a closed child window's retained ipcRenderer. Here: the ipcRenderer of a destroyed
+  // WebContents.
+  describe('after context is released', () => {
+    test('throws an exception', async () => {
+      const wc = webContents.create()
+      const listener = jest.fn(e => {
+        e.returnValue = 'should not happen'
+      })
+      ipcMain.on('x', listener)
+      ipcMain.handle('x', listener)
+      wc.destroy()
+      for (const call of [
+        () => wc.ipcRenderer.send('x', 1),
+        () => wc.ipcRenderer.sendSync('x', 1),
+        () => wc.ipcRenderer.postMessage('x', 1),
+      ]) {
+        let err
+        try {
+          call()
+        } catch (e) {
+          err = e
+        }
+        expect(err).toBeInstanceOf(Error)
+        expect(err.message).toBe('IPC method called after context was released')
+        expect(err.code).toBe('ERR_IPC_CONTEXT_RELEASED')
       }
+      // invoke rejects rather than throws
+      let p
+      expect(() => {
+        p = wc.ipcRenderer.invoke('x')
+      }).not.toThrow()
+      const err = await p.catch(e => e)
       expect(err).toBeInstanceOf(Error)
       expect(err.message).toBe('IPC method called after context was released')
       expect(err.code).toBe('ERR_IPC_CONTEXT_RELEASED')
-    }
-    await expect(wc.ipcRenderer.invoke('x')).rejects.toThrow('IPC method called after context was released')
+      await tick()
+      expect(listener).not.toHaveBeenCalled()
+    })
   })
 
   test('messages queued to it are dropped', async () => {
@@ -586,21 +608,43 @@ describe('destroy()', () => {
     expect(() => wc.ipcRenderer.sendSync('s')).toThrow('IPC method called after context was released')
   })
 
-  test('a sendSync whose listener destroys the WebContents throws', () => {
+  test('does not crash when reply is not sent and browser is destroyed', async () => {
+    // Main gets a sendSync and, instead of setting returnValue, destroys the renderer. The
+    // in-process renderer's sendSync ends with its context released; the late answers main
+    // gives afterwards go nowhere, and nothing throws in main.
     const wc = webContents.create()
-    jest.spyOn(console, 'warn').mockImplementation(() => {})
-    ipcMain.on('s', e => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => {})
+    let event
+    ipcMain.once('send-sync-message', (e, arg) => {
+      event = { e, arg }
       e.sender.destroy()
-      e.returnValue = 'after destroy'
     })
     let err
-    try {
-      wc.ipcRenderer.sendSync('s')
-    } catch (e) {
-      err = e
-    }
+    const errors = await captureUncaught(async () => {
+      err = thrownBy(() => wc.ipcRenderer.sendSync('send-sync-message', 'message'))
+      event.e.returnValue = null
+      event.e.reply('late', 1)
+      await tick()
+      await tick()
+    })
+    expect(errors).toEqual([])
+    expect(event.arg).toBe('message')
     expect(err).toBeInstanceOf(Error)
+    expect(err.message).toBe('IPC method called after context was released')
     expect(err.code).toBe('ERR_IPC_CONTEXT_RELEASED')
+    expect(wc.isDestroyed()).toBe(true)
+    // no "not answered" warning for a renderer that is gone
+    expect(warn).not.toHaveBeenCalled()
+    expect(ipc.diagnostics()).toEqual({ pendingRequests: 0, queuedMessages: 0, webContents: 0 })
+    // main still works
+    const other = webContents.create()
+    ipcMain.on('send-sync-message', e => {
+      e.returnValue = 'still here'
+    })
+    expect(other.ipcRenderer.sendSync('send-sync-message', 'message')).toBe('still here')
+    const got = events.once(ipcMain, 'alive')
+    other.ipcRenderer.send('alive', 1)
+    expect((await got)[1]).toBe(1)
   })
 
   test('getAllWebContents() no longer lists it; other renderers keep working', async () => {

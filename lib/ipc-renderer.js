@@ -3,6 +3,7 @@
 // of renderer; only `sendSync` differs: in-process it dispatches inline (this thread is main's
 // thread too), elsewhere it blocks this thread in the core until main answers.
 
+const { MessagePort } = require('worker_threads')
 const clone = require('./clone')
 const native = require('./native')
 const { TrackedEmitter } = require('./tracked-emitter')
@@ -95,7 +96,8 @@ class IpcRenderer extends TrackedEmitter {
   postMessage(channel, message, transfer) {
     checkChannel(channel)
     if (transfer !== undefined) {
-      if (!Array.isArray(transfer)) {
+      // Electron's check first: only MessagePorts may be transferred (an ArrayBuffer may not).
+      if (!Array.isArray(transfer) || !transfer.every(port => port instanceof MessagePort)) {
         throw native.ipcError('Invalid value for transfer', 'ERR_IPC_INVALID_TRANSFER', TypeError)
       }
       if (transfer.length > 0) {

@@ -37,6 +37,11 @@ class WebContents extends TrackedEmitter {
       // Set for renderers in another thread or process: stops it; `gone` is announced on exit.
       _terminate: { value: null, writable: true },
       _announced: { value: false, writable: true },
+      // The renderer's standard streams where they are piped to main (a worker's, or a forked
+      // process's with `silent` or `stdio: 'pipe'`), as on Worker and ChildProcess; else null.
+      stdin: { value: null, writable: true, enumerable: true },
+      stdout: { value: null, writable: true, enumerable: true },
+      stderr: { value: null, writable: true, enumerable: true },
     })
     /** Receives only this renderer's messages (Electron 17+). */
     this.ipc = new IpcMain(ctx, Scope.CONTENTS_IPC, id)
@@ -72,6 +77,11 @@ class WebContents extends TrackedEmitter {
 
   isDestroyed() {
     return this._destroyed
+  }
+
+  /** The operating system's id of the renderer's process (this process's for threads). */
+  getOSProcessId() {
+    return this._processId
   }
 
   destroy() {
@@ -152,6 +162,13 @@ function destroyWebContents(wc) {
   else announce(wc, null)
 }
 
+/** Hands a Worker's or ChildProcess's piped standard streams to its WebContents. */
+function pipes(wc, from) {
+  wc.stdin = from.stdin ?? null
+  wc.stdout = from.stdout ?? null
+  wc.stderr = from.stderr ?? null
+}
+
 /** Why a renderer ended, in Electron's words. */
 function goneReason(killed, crash, exitCode) {
   if (killed) return 'killed'
@@ -195,6 +212,7 @@ function createProcess(ctx, modulePath, args, options) {
     throw err
   }
   wc._processId = child.pid
+  pipes(wc, child)
   ctx.addRemotePeer()
   // Gone once the process has exited and its connection has delivered all it sent.
   const state = { connected: false, ended: false, exit: null, killed: false, launchError: null }
@@ -304,6 +322,7 @@ function createWorker(ctx, modulePath, options = {}) {
     retire(wc)
     throw err
   }
+  pipes(wc, worker)
   ctx.addRemotePeer()
   let killed = false
   let crash = null

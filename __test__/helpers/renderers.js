@@ -41,6 +41,29 @@ function reports(wc, count = 1) {
 
 const once = (emitter, name) => new Promise(resolve => emitter.once(name, (...args) => resolve(args)))
 
+/** `promise`, or a failure naming `what` if it has not settled within `ms` (a liveness bound). */
+function bounded(promise, ms, what) {
+  let timer
+  const late = new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
+}
+
+/** Proof that main still serves renderers: a new one of `kind` has its invoke answered. */
+async function stillServes(kind) {
+  ipc.ipcMain.removeHandler('add')
+  ipc.ipcMain.handle('add', (event, a, b) => a + b)
+  // the scenario's other invokes have no handler here: main logs each of them
+  const error = jest.spyOn(console, 'error').mockImplementation(() => {})
+  try {
+    expect((await reports(start(kind, 'invoke'))).value).toEqual({ value: 5 })
+    expect(error).toHaveBeenCalledWith("Error occurred in handler for 'missing':", expect.any(Error))
+  } finally {
+    error.mockRestore()
+  }
+}
+
 /** For afterEach: destroys everything, waits until every renderer is gone, checks nothing is left. */
 async function cleanUp() {
   const all = started.splice(0)
@@ -49,4 +72,4 @@ async function cleanUp() {
   expect(ipc.diagnostics()).toEqual({ pendingRequests: 0, queuedMessages: 0, webContents: 0 })
 }
 
-module.exports = { FIXTURE, KINDS, start, track, reports, once, cleanUp }
+module.exports = { FIXTURE, KINDS, start, track, reports, once, bounded, stillServes, cleanUp }

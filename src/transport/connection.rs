@@ -372,7 +372,13 @@ impl Connection {
           }
         }
         Ok(None) => break,
-        Err(e) => return Err(e.to_string()),
+        Err(e) => {
+          // What came before the bad frame is the renderer's last word: dispatch it.
+          if !batch.is_empty() {
+            peer.frames(batch).map_err(|e| e.0)?;
+          }
+          return Err(e.to_string());
+        }
       }
     }
     if !batch.is_empty() {

@@ -297,11 +297,36 @@ fn a_malformed_frame_after_the_handshake_ends_that_renderer() {
   let mut out = Vec::new();
   frame::encode_handshake(&mut out, HELLO, hello.as_bytes());
   s.write_all(&out).unwrap();
-  assert_eq!(next(main).envelope.kind, Kind::Connected);
-  // a renderer may not send main-to-renderer kinds
+  let connected = next(main);
+  assert_eq!(connected.envelope.kind, Kind::Connected);
+  let ch = core.intern("ch");
+  core.set_listening(Scope::Main(main), ch, true);
+  // in one write: a good message, a kind a renderer may not send, and one the decoder refuses
   let mut out = Vec::new();
+  frame::encode(&mut out, Kind::Send as u8, 0, 1, 0, "ch", b"first");
   frame::encode(&mut out, Kind::Message as u8, 0, 1, 0, "ch", b"x");
   s.write_all(&out).unwrap();
+  // what came before the bad frame is dispatched, then the renderer is gone
+  let first = next(main);
+  assert_eq!(
+    (first.envelope.kind, &first.envelope.payload[..]),
+    (Kind::Send, &b"first"[..])
+  );
+  assert_eq!(diagnostic_code(main), "ERR_IPC_BAD_FRAME");
+  assert_eq!(next(main).envelope.kind, Kind::Gone);
+  // the same for a frame the decoder refuses
+  let mut s = std::os::unix::net::UnixStream::connect(server.path()).unwrap();
+  let mut out = Vec::new();
+  frame::encode_handshake(&mut out, HELLO, hello.as_bytes());
+  frame::encode(&mut out, Kind::Send as u8, 0, 1, 0, "ch", b"second");
+  frame::encode(&mut out, 0xee, 0, 1, 0, "ch", b"x");
+  s.write_all(&out).unwrap();
+  assert_eq!(next(main).envelope.kind, Kind::Connected);
+  let second = next(main);
+  assert_eq!(
+    (second.envelope.kind, &second.envelope.payload[..]),
+    (Kind::Send, &b"second"[..])
+  );
   assert_eq!(diagnostic_code(main), "ERR_IPC_BAD_FRAME");
   assert_eq!(next(main).envelope.kind, Kind::Gone);
   server.close();

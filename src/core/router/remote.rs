@@ -82,6 +82,7 @@ impl Core {
     frames: Vec<(Envelope, String)>,
   ) -> Result<(), ProtocolError> {
     let mut wakes = Wakes::default();
+    let mut refused = Ok(());
     {
       let mut st = self.lock();
       let hub = match st.renderers.get(id) {
@@ -91,10 +92,12 @@ impl Core {
       };
       for (mut env, channel) in frames {
         if !env.kind.from_renderer() {
-          return Err(ProtocolError(format!(
+          // The frames before it are queued already, and main is woken for them.
+          refused = Err(ProtocolError(format!(
             "a renderer cannot send {:?}",
             env.kind
           )));
+          break;
         }
         env.renderer = id;
         env.channel = st.channels.intern(&channel);
@@ -120,7 +123,7 @@ impl Core {
       }
     }
     wakes.run();
-    Ok(())
+    refused
   }
 
   /// Remote renderer `id`'s connection ended. Its requests are dropped (nobody is left to answer
