@@ -24,6 +24,7 @@ use crate::binding::scratch::{
   reply_into, write_header, DONE, HEADER_BYTES, LARGE, LARGE_PAYLOAD, NONE,
 };
 use crate::binding::wake::Waker;
+use crate::core::bytes::copy_of;
 use crate::core::renderers::RendererKind;
 use crate::core::router::{global, Delivery, Wake};
 use crate::core::waiter::{Reply, SpinPolicy};
@@ -297,14 +298,14 @@ pub fn send(
     _ => return Err(bad_arg("send takes kind 1 or 2")),
   };
   global()
-    .send(endpoint, renderer, kind, channel, payload.to_vec())
+    .send(endpoint, renderer, kind, channel, copy_of(&payload))
     .map_err(to_js)
 }
 
 /// Returns the request id, negative when a drain of this thread must be scheduled.
 #[napi(catch_unwind)]
 pub fn invoke(endpoint: u32, renderer: u32, channel: u32, payload: BufferSlice) -> Result<f64> {
-  signed_request(global().invoke(endpoint, renderer, channel, payload.to_vec()))
+  signed_request(global().invoke(endpoint, renderer, channel, copy_of(&payload)))
 }
 
 /// An in-process `sendSync`: queues it and returns the (signed) request id. The caller then
@@ -316,7 +317,7 @@ pub fn sync_inline(
   channel: u32,
   payload: BufferSlice,
 ) -> Result<f64> {
-  signed_request(global().sync_inline(endpoint, renderer, channel, payload.to_vec()))
+  signed_request(global().sync_inline(endpoint, renderer, channel, copy_of(&payload)))
 }
 
 /// The answer to an in-process `sendSync`: its length in the scratch buffer, LARGE, or a status.
@@ -337,7 +338,7 @@ pub fn sync_blocking(
   mut scratch: BufferSlice,
 ) -> Result<i32> {
   let reply = global()
-    .sync_blocking(endpoint, renderer, channel, payload.to_vec(), &mut || {
+    .sync_blocking(endpoint, renderer, channel, copy_of(&payload), &mut || {
       env_is_stopping(&env)
     })
     .map_err(to_js)?;
@@ -355,7 +356,7 @@ pub fn send_to_renderer(
   payload: BufferSlice,
 ) -> Result<bool> {
   global()
-    .send_to_renderer(endpoint, renderer, channel, payload.to_vec())
+    .send_to_renderer(endpoint, renderer, channel, copy_of(&payload))
     .map_err(to_js)
 }
 
@@ -364,7 +365,7 @@ pub fn send_to_renderer(
 pub fn reply_sync(endpoint: u32, request: f64, status: u32, payload: BufferSlice) -> Result<bool> {
   let reply = Reply {
     status: self::status(status)?,
-    payload: payload.to_vec(),
+    payload: copy_of(&payload),
   };
   Ok(global().reply_sync(endpoint, request as RequestId, reply))
 }
@@ -389,7 +390,7 @@ pub fn settle_invoke(
   payload: BufferSlice,
 ) -> Result<bool> {
   let status = self::status(status)?;
-  let (_, wake) = global().settle_invoke(endpoint, request as RequestId, status, payload.to_vec());
+  let (_, wake) = global().settle_invoke(endpoint, request as RequestId, status, copy_of(&payload));
   Ok(wake)
 }
 

@@ -2,11 +2,14 @@
 //!
 //! Waking a sleeping thread costs tens of microseconds on small VMs, while a thread that is still
 //! spinning sees the answer in well under one. So the wait spins briefly (yielding the CPU, so a
-//! peer pinned to the same core can run), then parks. Parked, it wakes every `tick` to ask whether
+//! peer pinned to the same core can run), then parks. How briefly adapts (`SpinBudget`): where
+//! answers come later than a spin can wait (main is busy, the CPUs are shared), spinning only
+//! takes CPU time from the threads that would answer, so it shrinks; it grows back once answers
+//! are quick again. Parked, it wakes every `tick` to ask whether
 //! it should give up (its worker is being terminated, its process is exiting): no wait is ever
 //! uncancellable.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -54,6 +57,47 @@ impl Default for SpinPolicy {
   }
 }
 
+/// How long the next spin may last: cut to a quarter after a spin that waited in vain (a few
+/// slow answers in a row stop it), doubled (up to the policy's maximum) after a wait that a
+/// spin of the maximum would have caught.
+#[derive(Debug)]
+pub struct SpinBudget(AtomicU64);
+
+/// The shortest budget a quick answer restores: below it a spin is not worth starting.
+const MIN_SPIN_NS: u64 = 1_000;
+
+impl Default for SpinBudget {
+  fn default() -> Self {
+    SpinBudget(AtomicU64::new(u64::MAX))
+  }
+}
+
+impl SpinBudget {
+  /// This spin's length, at most `max`.
+  pub fn get(&self, max: Duration) -> Duration {
+    Duration::from_nanos(self.0.load(Ordering::Relaxed).min(max.as_nanos() as u64))
+  }
+
+  /// Learns from a wait of `waited` that spun for up to `spun` of at most `max`: `caught` says
+  /// whether the spin saw what it waited for.
+  pub fn learn(&self, caught: bool, waited: Duration, spun: Duration, max: Duration) {
+    let max = max.as_nanos() as u64;
+    let spun = spun.as_nanos() as u64;
+    let next = if caught || waited.as_nanos() as u64 <= max {
+      // a spin of `max` would have been enough: spin longer next time
+      (spun * 2).max(MIN_SPIN_NS).min(max)
+    } else {
+      let quarter = spun / 4;
+      if quarter < MIN_SPIN_NS {
+        0
+      } else {
+        quarter
+      }
+    };
+    self.0.store(next, Ordering::Relaxed);
+  }
+}
+
 #[derive(Debug)]
 enum Slot {
   Idle,
@@ -68,6 +112,9 @@ pub struct Waiter {
   cv: Condvar,
   /// Set with the answer, read without the lock while spinning.
   ready: AtomicBool,
+  /// Set while the waiting thread is parked: only then does an answer need a futex wake.
+  parked: AtomicBool,
+  budget: SpinBudget,
 }
 
 impl Default for Waiter {
@@ -76,6 +123,8 @@ impl Default for Waiter {
       slot: Mutex::new(Slot::Idle),
       cv: Condvar::new(),
       ready: AtomicBool::new(false),
+      parked: AtomicBool::new(false),
+      budget: SpinBudget::default(),
     }
   }
 }
@@ -99,8 +148,13 @@ impl Waiter {
       Slot::Waiting(r) if r == request => {
         *slot = Slot::Done(outcome);
         self.ready.store(true, Ordering::Release);
+        // `parked` is set under the lock before the waiter sleeps, so reading it here (still
+        // under the lock) cannot miss a sleeper; a spinning waiter needs no syscall.
+        let parked = self.parked.load(Ordering::Relaxed);
         drop(slot);
-        self.cv.notify_all();
+        if parked {
+          self.cv.notify_all();
+        }
         true
       }
       _ => false,
@@ -126,12 +180,13 @@ impl Waiter {
     give_up: &mut dyn FnMut() -> bool,
   ) -> Result<Reply, CoreError> {
     let start = Instant::now();
+    let spin = self.budget.get(policy.spin);
     let mut spins = 0u32;
     while !self.ready.load(Ordering::Acquire) {
       if spins < 64 {
         std::hint::spin_loop();
       } else {
-        if start.elapsed() >= policy.spin {
+        if start.elapsed() >= spin {
           break;
         }
         poll();
@@ -142,14 +197,21 @@ impl Waiter {
       }
       spins += 1;
     }
+    let caught = self.ready.load(Ordering::Acquire);
     let mut slot = self.lock();
     loop {
       if let Slot::Done(_) = *slot {
         let Slot::Done(outcome) = std::mem::replace(&mut *slot, Slot::Idle) else {
           unreachable!()
         };
+        self.parked.store(false, Ordering::Relaxed);
+        drop(slot);
+        self
+          .budget
+          .learn(caught, start.elapsed(), spin, policy.spin);
         return outcome;
       }
+      self.parked.store(true, Ordering::Relaxed);
       let (guard, timeout) = self
         .cv
         .wait_timeout(slot, policy.tick)
@@ -162,6 +224,7 @@ impl Waiter {
         if stop {
           if let Slot::Waiting(_) = *slot {
             *slot = Slot::Idle;
+            self.parked.store(false, Ordering::Relaxed);
             return Err(CoreError::Cancelled);
           }
         }
@@ -253,6 +316,66 @@ mod tests {
     );
     assert!(t.join().unwrap());
     assert!(!w.cancel(CoreError::Disconnected));
+  }
+}
+
+#[cfg(test)]
+mod budget_tests {
+  use super::*;
+
+  const MAX: Duration = Duration::from_micros(100);
+
+  #[test]
+  fn slow_answers_stop_the_spin_and_quick_ones_bring_it_back() {
+    let b = SpinBudget::default();
+    assert_eq!(
+      b.get(MAX),
+      MAX,
+      "a new waiter spins as long as the policy allows"
+    );
+    let slow = Duration::from_millis(3);
+    let mut misses = 0;
+    while b.get(MAX) > Duration::ZERO {
+      b.learn(false, slow, b.get(MAX), MAX);
+      misses += 1;
+    }
+    assert!(misses <= 4, "{misses} slow answers before the spin stopped");
+    // answers that a spin would have caught, though nobody spun for them
+    let quick = Duration::from_micros(40);
+    let mut hits = 0;
+    while b.get(MAX) < MAX {
+      b.learn(false, quick, b.get(MAX), MAX);
+      hits += 1;
+    }
+    assert!(hits <= 8, "{hits} quick answers before the spin was back");
+    // and an answer seen while spinning keeps it there
+    b.learn(true, quick, MAX, MAX);
+    assert_eq!(b.get(MAX), MAX);
+  }
+
+  #[test]
+  fn a_wait_learns_from_how_it_ended() {
+    let w = Waiter::default();
+    let policy = SpinPolicy {
+      spin: Duration::from_micros(200),
+      tick: Duration::from_millis(50),
+    };
+    // answered 20 ms later: the spin waited in vain
+    w.arm(1);
+    let w2 = std::sync::Arc::new(w);
+    let w3 = w2.clone();
+    let t = std::thread::spawn(move || {
+      std::thread::sleep(Duration::from_millis(20));
+      w3.complete(1, Ok(Reply::value(vec![])))
+    });
+    w2.wait(policy, &mut || {}, &mut || false).unwrap();
+    assert!(t.join().unwrap());
+    assert_eq!(w2.budget.get(policy.spin), Duration::from_micros(50));
+    // answered before the wait: caught at once, the budget doubles
+    w2.arm(2);
+    w2.complete(2, Ok(Reply::value(vec![])));
+    w2.wait(policy, &mut || {}, &mut || false).unwrap();
+    assert_eq!(w2.budget.get(policy.spin), Duration::from_micros(100));
   }
 }
 

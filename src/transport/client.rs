@@ -164,7 +164,7 @@ pub fn goodbye(exit_code: i32) {
     if conn.is_closed() {
       continue;
     }
-    conn.queue(false, |out| frame::encode_handshake(out, BYE, &json));
+    conn.queue_handshake(false, BYE, &json);
     conn.flush_blocking(deadline);
     conn.shut();
   }

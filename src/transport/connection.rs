@@ -4,8 +4,9 @@
 //! answer, an invoke and its result) is written at once from the calling thread, together with
 //! everything queued before it; other frames are left to the writer task, which writes whatever
 //! accumulated in one syscall. Reads: the reader task decodes frames and hands each batch to the
-//! core at once. When an answer is expected soon (a sendSync just went out, or just came in) the
-//! reader polls for a short while instead of sleeping: waking a sleeping thread is what costs.
+//! core at once. When a frame is expected soon (a sendSync's answer, or the next sendSync of a
+//! renderer that was just answered) the reader polls for a short while instead of sleeping:
+//! waking a sleeping thread is what costs. How long adapts to whether such polls pay off.
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -18,9 +19,12 @@ use tokio::sync::Notify;
 
 use super::frame::{self, Decoder, Frame, BYE};
 use super::handshake::Bye;
+use super::outgoing::Outgoing;
+use super::socket;
 use crate::core::renderers::Link;
 use crate::core::router::global;
 use crate::core::router::remote::ProtocolError;
+use crate::core::waiter::SpinBudget;
 use crate::core::{Envelope, Kind};
 
 /// Bytes read at a time.
@@ -57,7 +61,7 @@ enum Read {
 
 #[derive(Default)]
 struct Outbox {
-  buf: Vec<u8>,
+  pending: Outgoing,
   /// Someone (the writer task or a direct writer) is writing: append only.
   busy: bool,
 }
@@ -67,8 +71,12 @@ pub struct Connection {
   outbox: Mutex<Outbox>,
   kick: Notify,
   closed: AtomicBool,
-  /// Poll for input until this instant (nanoseconds since `epoch()`).
+  /// Poll for input from `spin_from` until `spin_until` (nanoseconds since `epoch()`), as long
+  /// as `spin_budget` allows; `expecting`: what was expected has not been seen yet.
+  spin_from: AtomicU64,
   spin_until: AtomicU64,
+  spin_budget: SpinBudget,
+  expecting: AtomicBool,
   /// Set by a BYE frame: the peer's exit code.
   exit_code: Mutex<Option<i32>>,
   /// Set once the reader starts: the reading side, and where frames go.
@@ -98,12 +106,16 @@ fn now() -> u64 {
 impl Connection {
   /// Wraps a connected stream; call from inside the runtime.
   pub fn new(stream: UnixStream) -> Arc<Connection> {
+    socket::grow_buffers(&stream);
     Arc::new(Connection {
       stream,
       outbox: Mutex::new(Outbox::default()),
       kick: Notify::new(),
       closed: AtomicBool::new(false),
+      spin_from: AtomicU64::new(0),
       spin_until: AtomicU64::new(0),
+      spin_budget: SpinBudget::default(),
+      expecting: AtomicBool::new(false),
       exit_code: Mutex::new(None),
       reading: Mutex::new(None),
       peer: OnceLock::new(),
@@ -128,20 +140,38 @@ impl Connection {
     *lock(&self.exit_code)
   }
 
-  /// Keeps the reader polling for a while (an answer is about to arrive).
+  /// Keeps the reader polling for a while (an answer is about to arrive): at most as long as a
+  /// blocked sendSync spins before parking (one policy for both, see waiter.rs), less while
+  /// such spins have been in vain.
   pub fn expect_soon(&self) {
-    // As long as a blocked sendSync spins before parking: one policy for both (see waiter.rs).
-    let spin = global().policy().spin.as_nanos() as u64;
-    self.spin_until.store(now() + spin, Ordering::Relaxed);
+    let spin = self.spin_budget.get(global().policy().spin).as_nanos() as u64;
+    let from = now();
+    self.spin_from.store(from, Ordering::Relaxed);
+    self.spin_until.store(from + spin, Ordering::Relaxed);
+    self.expecting.store(true, Ordering::Relaxed);
+  }
+
+  /// Input arrived after an `expect_soon`: teaches the budget whether spinning was worth it.
+  fn expected_arrived(&self, while_spinning: bool) {
+    if !self.expecting.swap(false, Ordering::Relaxed) {
+      return;
+    }
+    let from = self.spin_from.load(Ordering::Relaxed);
+    let spun = self.spin_until.load(Ordering::Relaxed).saturating_sub(from);
+    let waited = Duration::from_nanos(now().saturating_sub(from));
+    let max = global().policy().spin;
+    self
+      .spin_budget
+      .learn(while_spinning, waited, Duration::from_nanos(spun), max);
   }
 
   /// Appends a frame; `urgent` ones are written from this thread right away.
-  pub fn queue(&self, urgent: bool, encode: impl FnOnce(&mut Vec<u8>)) -> bool {
+  pub fn queue(&self, urgent: bool, encode: impl FnOnce(&mut Outgoing)) -> bool {
     let mut out = self.outbox();
     if self.is_closed() {
       return false;
     }
-    encode(&mut out.buf);
+    encode(&mut out.pending);
     if out.busy {
       return true;
     }
@@ -151,48 +181,48 @@ impl Connection {
       self.kick.notify_one();
       return true;
     }
-    let buf = std::mem::take(&mut out.buf);
+    let mut now = std::mem::take(&mut out.pending);
     drop(out);
-    let written = self.write_now(&buf);
+    self.write_now(&mut now);
     let mut out = self.outbox();
-    if written < buf.len() || !out.buf.is_empty() {
+    if !now.is_empty() || !out.pending.is_empty() {
       // The rest, and whatever was appended meanwhile, in order, for the writer task.
-      let mut rest = buf[written..].to_vec();
-      rest.append(&mut out.buf);
-      out.buf = rest;
+      now.append(std::mem::take(&mut out.pending));
+      out.pending = now;
       drop(out);
       self.kick.notify_one();
     } else {
       out.busy = false;
-      // keep the allocation for the next frames
-      let mut buf = buf;
-      buf.clear();
-      out.buf = buf;
     }
     true
   }
 
-  /// Writes without blocking; returns how much went out.
-  fn write_now(&self, buf: &[u8]) -> usize {
-    let mut written = 0;
-    while written < buf.len() {
-      match self.stream.try_write(&buf[written..]) {
-        Ok(n) => written += n,
+  /// Appends a handshake frame.
+  pub fn queue_handshake(&self, urgent: bool, kind: u8, json: &[u8]) -> bool {
+    self.queue(urgent, |out| {
+      frame::encode_handshake(out.tail(), kind, json)
+    })
+  }
+
+  /// Writes without blocking, as much as the socket takes now.
+  fn write_now(&self, out: &mut Outgoing) {
+    while !out.is_empty() {
+      match self.stream.try_write_vectored(&out.slices()) {
+        Ok(n) => out.advance(n),
         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
         Err(_) => break,
       }
     }
-    written
   }
 
   /// Writes everything queued, blocking this thread (at exit: the last frames must go out).
   /// Returns once nothing is queued and nobody is writing, or at `deadline`.
   pub fn flush_blocking(&self, deadline: Instant) {
     loop {
-      let buf = {
+      let mut now = {
         let mut out = self.outbox();
         if out.busy {
-          // The writer task is writing a chunk it took (the buffer may look empty meanwhile):
+          // The writer task is writing a chunk it took (the queue may look empty meanwhile):
           // let it finish, or the end of the stream would be cut off.
           drop(out);
           if Instant::now() >= deadline {
@@ -201,21 +231,20 @@ impl Connection {
           std::thread::sleep(Duration::from_micros(200));
           continue;
         }
-        if out.buf.is_empty() {
+        if out.pending.is_empty() {
           return;
         }
         out.busy = true;
-        std::mem::take(&mut out.buf)
+        std::mem::take(&mut out.pending)
       };
-      let mut written = 0;
-      while written < buf.len() && Instant::now() < deadline {
-        written += self.write_now(&buf[written..]);
-        if written < buf.len() {
+      while !now.is_empty() && Instant::now() < deadline {
+        self.write_now(&mut now);
+        if !now.is_empty() {
           std::thread::sleep(Duration::from_micros(100));
         }
       }
       self.outbox().busy = false;
-      if written < buf.len() {
+      if !now.is_empty() {
         return;
       }
     }
@@ -236,16 +265,16 @@ impl Connection {
     loop {
       self.kick.notified().await;
       loop {
-        let buf = {
+        let mut now = {
           let mut out = self.outbox();
-          if self.is_closed() || out.buf.is_empty() {
+          if self.is_closed() || out.pending.is_empty() {
             out.busy = false;
             break;
           }
           out.busy = true;
-          std::mem::take(&mut out.buf)
+          std::mem::take(&mut out.pending)
         };
-        if write_all(&self.stream, &buf).await.is_err() {
+        if write_all(&self.stream, &mut now).await.is_err() {
           self.shut();
           return;
         }
@@ -280,6 +309,15 @@ impl Connection {
           if let Err(e) = self.stream.readable().await {
             break Some(e.to_string());
           }
+          // whatever is read next is what the spin (if any) waited for in vain
+          if self.expecting.load(Ordering::Relaxed) {
+            match self.read_round(true, false) {
+              Read::End => break None,
+              Read::Failed(e) => break Some(e),
+              Read::Some => self.expected_arrived(false),
+              Read::Nothing => {}
+            }
+          }
         }
       }
     };
@@ -298,6 +336,10 @@ impl Connection {
     while now() < self.spin_until.load(Ordering::Relaxed) {
       match self.read_round(false, false) {
         Read::Nothing => std::thread::yield_now(),
+        Read::Some => {
+          self.expected_arrived(true);
+          return Read::Some;
+        }
         other => return other,
       }
     }
@@ -329,15 +371,28 @@ impl Connection {
       if let Err(e) = self.deliver(&mut reading.decoder, &**peer) {
         return Read::Failed(e);
       }
+      // The rest of a large payload goes straight into place; anything else through `chunk`.
+      let fd = self.stream.as_raw_fd();
+      let (direct, ptr, len) = match reading.decoder.spare() {
+        Some(spare) => (true, spare.as_mut_ptr().cast::<u8>(), spare.len()),
+        None => (false, reading.chunk.as_mut_ptr(), reading.chunk.len()),
+      };
       let n = if tokio {
-        self.stream.try_read(&mut reading.chunk)
+        self
+          .stream
+          .try_io(tokio::io::Interest::READABLE, || recv_into(fd, ptr, len))
       } else {
-        recv_now(self.stream.as_raw_fd(), &mut reading.chunk)
+        recv_into(fd, ptr, len)
       };
       match n {
         Ok(0) => return Read::End,
         Ok(n) => {
-          reading.decoder.push(&reading.chunk[..n]);
+          if direct {
+            // Safety: recv wrote these n bytes into the spare capacity.
+            unsafe { reading.decoder.filled(n) };
+          } else {
+            reading.decoder.push(&reading.chunk[..n]);
+          }
           got = true;
         }
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -354,8 +409,8 @@ impl Connection {
     loop {
       match decoder.next_frame() {
         Ok(Some(Frame::Message { envelope, channel })) => {
-          if matches!(envelope.kind, Kind::Sync | Kind::SyncReply) {
-            // a sendSync came in (its sender will soon send another) or its answer did
+          if envelope.kind == Kind::SyncReply {
+            // A renderer that just got an answer often asks again at once: keep polling.
             self.expect_soon();
           }
           batch.push((envelope, channel));
@@ -392,9 +447,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
   m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// A non-blocking read straight from the socket.
-fn recv_now(fd: i32, buf: &mut [u8]) -> io::Result<usize> {
-  let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) };
+/// A non-blocking read straight from the socket into `len` bytes at `ptr` (which the caller
+/// owns; they need not be initialized).
+fn recv_into(fd: i32, ptr: *mut u8, len: usize) -> io::Result<usize> {
+  let n = unsafe { libc::recv(fd, ptr.cast(), len, libc::MSG_DONTWAIT) };
   if n >= 0 {
     Ok(n as usize)
   } else {
@@ -402,11 +458,11 @@ fn recv_now(fd: i32, buf: &mut [u8]) -> io::Result<usize> {
   }
 }
 
-async fn write_all(stream: &UnixStream, mut buf: &[u8]) -> io::Result<()> {
-  while !buf.is_empty() {
+async fn write_all(stream: &UnixStream, out: &mut Outgoing) -> io::Result<()> {
+  while !out.is_empty() {
     stream.writable().await?;
-    match stream.try_write(buf) {
-      Ok(n) => buf = &buf[n..],
+    match stream.try_write_vectored(&out.slices()) {
+      Ok(n) => out.advance(n),
       Err(e)
         if matches!(
           e.kind(),
@@ -425,13 +481,15 @@ impl Link for Connection {
       envelope.kind,
       Kind::Sync | Kind::SyncReply | Kind::Invoke | Kind::InvokeReply
     );
-    if envelope.kind == Kind::Sync {
-      // Its answer comes soon: read by the blocked thread itself (`poll`) or by the reader.
+    // Poll for what comes next rather than sleep: the answer to a sendSync that goes out now
+    // (beside the blocked thread, which polls too), and, once main has answered one, the
+    // renderer's next (a sendSync loop asks again at once). Not when a sendSync comes in: while
+    // main works on it, a spinning reader only takes CPU time from main (measured: bursts
+    // followed by sendSyncs stalled for milliseconds).
+    if matches!(envelope.kind, Kind::Sync | Kind::SyncReply) {
       self.expect_soon();
     }
-    self.queue(urgent, |out| {
-      frame::encode_envelope(out, &envelope, channel)
-    })
+    self.queue(urgent, |out| out.push_envelope(envelope, channel))
   }
 
   fn close(&self) {

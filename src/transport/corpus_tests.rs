@@ -201,8 +201,16 @@ fn a_length_prefix_cannot_abort_the_process() {
   // Set in the child.
   const LIMITED_CHILD: &str = "IPC_MAIN_DECODER_LIMITED_CHILD";
   if std::env::var_os(LIMITED_CHILD).is_some() {
+    // A frame of the largest size accepted, announced bit by bit: the buffer for it is asked
+    // for once its header is in (large frames) or at once (smaller ones).
+    let mut head = Vec::new();
+    frame::encode_head(&mut head, 1, 0, 1, 0, "", DEFAULT_MAX_FRAME - HEADER);
     let mut decoder = Decoder::new(DEFAULT_MAX_FRAME);
-    decoder.push(&(DEFAULT_MAX_FRAME as u32).to_le_bytes());
+    for byte in &head[..head.len() - 1] {
+      decoder.push(std::slice::from_ref(byte));
+      assert_eq!(decoder.next_frame(), Ok(None));
+    }
+    decoder.push(&head[head.len() - 1..]);
     // An error that closes this connection, not an abort.
     assert_eq!(
       decoder.next_frame(),

@@ -93,8 +93,23 @@ pub fn encode(
   channel: &str,
   payload: &[u8],
 ) {
-  let len = HEADER + channel.len() + payload.len();
-  out.reserve(PREFIX + len);
+  out.reserve(PREFIX + HEADER + channel.len() + payload.len());
+  encode_head(out, kind, status, renderer, request, channel, payload.len());
+  out.extend_from_slice(payload);
+}
+
+/// Appends a frame's length prefix, header and channel: its `payload_len` bytes of payload
+/// must follow in the stream.
+pub fn encode_head(
+  out: &mut Vec<u8>,
+  kind: u8,
+  status: u8,
+  renderer: u32,
+  request: u64,
+  channel: &str,
+  payload_len: usize,
+) {
+  let len = HEADER + channel.len() + payload_len;
   out.extend_from_slice(&(len as u32).to_le_bytes());
   out.push(kind);
   out.push(status);
@@ -103,7 +118,6 @@ pub fn encode(
   out.extend_from_slice(&request.to_le_bytes());
   out.extend_from_slice(&(channel.len() as u32).to_le_bytes());
   out.extend_from_slice(channel.as_bytes());
-  out.extend_from_slice(payload);
 }
 
 /// Appends a routed message.
@@ -124,6 +138,19 @@ pub fn encode_handshake(out: &mut Vec<u8>, kind: u8, json: &[u8]) {
   encode(out, kind, 0, 0, 0, "", json);
 }
 
+/// Frames longer than this have their payload gathered apart, straight where it will stay:
+/// the reader can receive into it (`spare`), and the frame takes it without a copy.
+pub const LARGE_FRAME: usize = 256 * 1024;
+
+/// A large frame being received: its prefix, header and channel, and its payload so far.
+#[derive(Debug)]
+struct Large {
+  head: Vec<u8>,
+  payload: Vec<u8>,
+  /// The payload's full length.
+  need: usize,
+}
+
 /// Reassembles frames from a byte stream, however it is split.
 #[derive(Debug)]
 pub struct Decoder {
@@ -131,6 +158,7 @@ pub struct Decoder {
   /// Start of the unconsumed bytes in `buf`.
   start: usize,
   max: usize,
+  large: Option<Large>,
 }
 
 impl Decoder {
@@ -139,6 +167,7 @@ impl Decoder {
       buf: Vec::new(),
       start: 0,
       max,
+      large: None,
     }
   }
 
@@ -148,7 +177,12 @@ impl Decoder {
   }
 
   /// Adds received bytes.
-  pub fn push(&mut self, bytes: &[u8]) {
+  pub fn push(&mut self, mut bytes: &[u8]) {
+    if let Some(large) = &mut self.large {
+      let take = (large.need - large.payload.len()).min(bytes.len());
+      large.payload.extend_from_slice(&bytes[..take]);
+      bytes = &bytes[take..];
+    }
     if self.start > 0 && self.start == self.buf.len() {
       self.buf.clear();
       self.start = 0;
@@ -156,14 +190,46 @@ impl Decoder {
     self.buf.extend_from_slice(bytes);
   }
 
+  /// Where the next bytes of the stream can be received directly: the rest of a large frame's
+  /// payload (call `filled` with how many were written). None: receive elsewhere and `push`.
+  pub fn spare(&mut self) -> Option<&mut [std::mem::MaybeUninit<u8>]> {
+    let large = self.large.as_mut()?;
+    let left = large.need - large.payload.len();
+    if left == 0 {
+      return None;
+    }
+    Some(&mut large.payload.spare_capacity_mut()[..left])
+  }
+
+  /// `n` bytes were received into `spare`.
+  ///
+  /// # Safety
+  /// They must really have been written there.
+  pub unsafe fn filled(&mut self, n: usize) {
+    let large = self.large.as_mut().expect("filled without spare");
+    assert!(large.payload.len() + n <= large.need);
+    large.payload.set_len(large.payload.len() + n);
+  }
+
   /// Bytes received but not yet decoded.
   pub fn buffered(&self) -> usize {
-    self.buf.len() - self.start
+    let large = self
+      .large
+      .as_ref()
+      .map_or(0, |l| l.head.len() + l.payload.len());
+    large + self.buf.len() - self.start
   }
 
   /// The next complete frame, None if more bytes are needed, or the error that ends the
   /// connection. The length is checked before the frame's bytes are waited for or stored.
   pub fn next_frame(&mut self) -> Result<Option<Frame>, FrameError> {
+    if let Some(large) = &self.large {
+      if large.payload.len() < large.need {
+        return Ok(None);
+      }
+      let Large { head, payload, .. } = self.large.take().expect("checked");
+      return parse_parts(&head[PREFIX..], payload).map(Some);
+    }
     let avail = &self.buf[self.start..];
     if avail.len() < PREFIX {
       return Ok(None);
@@ -176,6 +242,9 @@ impl Decoder {
       return Err(FrameError::TooShort(len));
     }
     if avail.len() < PREFIX + len {
+      if len > LARGE_FRAME {
+        return self.start_large(len);
+      }
       // Reserve what the announced frame needs, now that it is known to be acceptable. Fallibly:
       // a peer's 4 bytes must never abort the process (an address-space limit, no overcommit).
       let more = PREFIX + len - avail.len();
@@ -185,7 +254,48 @@ impl Decoder {
       return Ok(None);
     }
     let frame = parse(&avail[PREFIX..PREFIX + len])?;
-    self.start += PREFIX + len;
+    self.consume(PREFIX + len);
+    Ok(Some(frame))
+  }
+
+  /// A large frame of `len` whose bytes are not all in: once its header and channel are, its
+  /// payload is gathered apart. Its fields are checked when it is complete, as for any frame.
+  fn start_large(&mut self, len: usize) -> Result<Option<Frame>, FrameError> {
+    let avail = &self.buf[self.start..];
+    if avail.len() < PREFIX + HEADER {
+      return Ok(None);
+    }
+    let channel_len = u32::from_le_bytes(avail[PREFIX + 16..PREFIX + 20].try_into().expect("4"));
+    let head_len = PREFIX + HEADER + channel_len as usize;
+    if channel_len as usize > len - HEADER {
+      // Not a frame to split: buffered whole, refused once complete.
+      if self.buf.try_reserve(PREFIX + len - avail.len()).is_err() {
+        return Err(FrameError::NoMemory(len));
+      }
+      return Ok(None);
+    }
+    if avail.len() < head_len {
+      return Ok(None);
+    }
+    let need = PREFIX + len - head_len;
+    let Some(mut payload) = crate::core::bytes::try_with_capacity(need) else {
+      return Err(FrameError::NoMemory(len));
+    };
+    let have = avail.len().min(PREFIX + len);
+    payload.extend_from_slice(&avail[head_len..have]);
+    let head = avail[..head_len].to_vec();
+    self.consume(have);
+    self.large = Some(Large {
+      head,
+      payload,
+      need,
+    });
+    self.next_frame()
+  }
+
+  /// Steps past `n` decoded bytes.
+  fn consume(&mut self, n: usize) {
+    self.start += n;
     if self.start == self.buf.len() {
       self.buf.clear();
       self.start = 0;
@@ -194,11 +304,18 @@ impl Decoder {
       self.buf.drain(..self.start);
       self.start = 0;
     }
-    Ok(Some(frame))
   }
 }
 
 fn parse(body: &[u8]) -> Result<Frame, FrameError> {
+  let channel_len = u32::from_le_bytes(body[16..20].try_into().expect("4 bytes")) as usize;
+  let end = (HEADER + channel_len).min(body.len());
+  parse_parts(&body[..end], body[end..].to_vec())
+}
+
+/// A frame from its header and channel (`head`, the prefix excluded) and its payload.
+fn parse_parts(head: &[u8], payload: Vec<u8>) -> Result<Frame, FrameError> {
+  let body = head;
   let kind = body[0];
   let status = body[1];
   if body[2] != 0 || body[3] != 0 {
@@ -213,7 +330,6 @@ fn parse(body: &[u8]) -> Result<Frame, FrameError> {
   }
   let channel =
     std::str::from_utf8(&rest[..channel_len]).map_err(|_| FrameError::ChannelNotUtf8)?;
-  let payload = rest[channel_len..].to_vec();
   if matches!(kind, HELLO | WELCOME | REJECT | BYE) {
     return Ok(Frame::Handshake { kind, payload });
   }
@@ -345,6 +461,61 @@ mod tests {
         payload: br#"{"protocol":1}"#.to_vec()
       }]
     );
+  }
+
+  #[test]
+  fn a_large_frame_reassembles_from_pushes_and_from_direct_reads() {
+    let payload: Vec<u8> = (0..3 * LARGE_FRAME).map(|i| (i * 7) as u8).collect();
+    let mut stream = message(Kind::Invoke, "big", &payload);
+    stream.extend(message(Kind::Send, "after", b"x"));
+    // pushed in pieces that cut the header, the channel and the payload
+    for cut in [1, 5, 23, 26, 27, 1000, LARGE_FRAME, stream.len() - 30] {
+      let mut d = Decoder::new(DEFAULT_MAX_FRAME);
+      let mut frames = Vec::new();
+      for part in [&stream[..cut], &stream[cut..]] {
+        d.push(part);
+        while let Some(f) = d.next_frame().unwrap() {
+          frames.push(f);
+        }
+      }
+      assert_eq!(frames.len(), 2, "cut at {cut}");
+      let Frame::Message { envelope, channel } = &frames[0] else {
+        panic!("not a message")
+      };
+      assert_eq!((channel.as_str(), &envelope.payload), ("big", &payload));
+      assert_eq!(d.buffered(), 0);
+    }
+    // the payload received straight into place, as the reader does
+    let mut d = Decoder::new(DEFAULT_MAX_FRAME);
+    d.push(&stream[..100]);
+    assert_eq!(d.next_frame(), Ok(None));
+    let mut at = 100;
+    while let Some(spare) = d.spare() {
+      let n = spare.len().min(4096);
+      for (dst, src) in spare[..n].iter_mut().zip(&stream[at..at + n]) {
+        dst.write(*src);
+      }
+      unsafe { d.filled(n) };
+      at += n;
+    }
+    d.push(&stream[at..]);
+    let Some(Frame::Message { envelope, .. }) = d.next_frame().unwrap() else {
+      panic!("no frame")
+    };
+    assert_eq!(envelope.payload, payload);
+    assert!(matches!(d.next_frame(), Ok(Some(Frame::Message { .. }))));
+    assert_eq!(d.next_frame(), Ok(None));
+  }
+
+  #[test]
+  fn a_large_frame_is_checked_once_complete() {
+    let mut bad = message(Kind::Send, "ch", &vec![0; 2 * LARGE_FRAME]);
+    bad[4] = 99;
+    let mut d = Decoder::new(DEFAULT_MAX_FRAME);
+    d.push(&bad[..bad.len() - 1]);
+    assert_eq!(d.next_frame(), Ok(None), "not before its last byte");
+    d.push(&bad[bad.len() - 1..]);
+    assert_eq!(d.next_frame(), Err(FrameError::UnknownKind(99)));
   }
 
   proptest! {

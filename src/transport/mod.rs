@@ -10,6 +10,7 @@ pub mod client;
 pub mod connection;
 pub mod frame;
 pub mod handshake;
+pub mod outgoing;
 pub mod runtime;
 pub mod server;
 #[cfg(unix)]

@@ -15,7 +15,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::Notify;
 
 use super::connection::{Connection, Peer};
-use super::frame::{self, Decoder, Frame, HANDSHAKE_MAX_FRAME, HELLO, REJECT, WELCOME};
+use super::frame::{Decoder, Frame, HANDSHAKE_MAX_FRAME, HELLO, REJECT, WELCOME};
 use super::handshake::{new_token, same_token, Hello, Reject, Welcome, PROTOCOL};
 use super::runtime::runtime;
 use super::socket;
@@ -162,7 +162,7 @@ impl Server {
         pid: std::process::id(),
       };
       let json = serde_json::to_vec(&welcome).expect("serializable");
-      conn.queue(true, |out| frame::encode_handshake(out, WELCOME, &json));
+      conn.queue_handshake(true, WELCOME, &json);
     };
     let id = match global().accept_remote(self.hub, hello.renderer, conn.clone(), info, welcome) {
       Ok(id) => id,
@@ -185,7 +185,7 @@ impl Server {
       message: message.to_owned(),
     })
     .expect("serializable");
-    conn.queue(true, |out| frame::encode_handshake(out, REJECT, &reject));
+    conn.queue_handshake(true, REJECT, &reject);
     conn.shut();
     self.report(code, message, pid);
   }
