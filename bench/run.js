@@ -5,7 +5,7 @@
 //   node bench/run.js [filter ...] [--quick] [--reps N] [--modes unpinned,pinned] [--timeout SECONDS]
 //   node bench/run.js --report      only regenerate the README section from bench/results.json
 //
-// filter: scenario ids or parts of file names (`B1`, `invoke`); none = every scenario.
+// filter: scenario ids, group letters or parts of file names (`B1`, `C`, `invoke`); none = every scenario.
 // Every (mode, repetition, subject) is a fresh `node` process, the subjects interleaved
 // (A B C A B C ...), unpinned and pinned to CPU 0 with taskset. Writes bench/results.json (the
 // scenarios run now replace their previous entries, the others are kept) and regenerates the
@@ -25,6 +25,9 @@ const RESULTS = path.join(BENCH, 'results.json')
 const README = path.join(BENCH, 'README.md')
 // After printing its result a scenario process must end by itself within this long.
 const EXIT_GRACE_MS = 10000
+// After a scenario process has exited, the processes it started (group C's children) must be
+// gone within this long; the ones still running are reported and killed.
+const LEFTOVER_GRACE_MS = 3000
 
 function parseArgs(argv) {
   const opts = { filters: [], quick: false, reps: null, modes: ['unpinned', 'pinned'], timeoutS: null }
@@ -85,6 +88,35 @@ function machine() {
   }
 }
 
+/**
+ * The addon the scenario processes load (the repo root's ipc-main.*.node): its sha256 and mtime,
+ * taken at the start and the end of a run, so a rebuild in the middle of one shows.
+ */
+function addonInfo() {
+  const file = fs.readdirSync(ROOT).find(f => /^ipc-main\..*\.node$/.test(f))
+  if (file === undefined) return null
+  const bytes = fs.readFileSync(path.join(ROOT, file))
+  return {
+    file,
+    sha256: require('crypto').createHash('sha256').update(bytes).digest('hex'),
+    mtime: fs.statSync(path.join(ROOT, file)).mtime.toISOString(),
+  }
+}
+
+/** The commit the repo is at, and whether files outside bench/ differ from it (what was built may too). */
+function gitState() {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim()
+    const changed = execFileSync('git', ['status', '--porcelain', '--', '.', ':(exclude)bench'], { cwd: ROOT, encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(l => l.slice(3))
+    return { head, changedOutsideBench: changed }
+  } catch {
+    return null
+  }
+}
+
 function peerVersions() {
   const out = {}
   const pkg = JSON.parse(fs.readFileSync(path.join(BENCH, 'package.json'), 'utf8'))
@@ -106,8 +138,11 @@ function discover(filters) {
     .sort()
     .map(f => require(path.join(SCENARIOS, f)))
   if (filters.length === 0) return all
+  // A single letter is a group (`C`), not a part of a file name.
   return all.filter(s =>
-    filters.some(f => s.id.toLowerCase() === f || path.basename(s.file).toLowerCase().includes(f)),
+    filters.some(f =>
+      /^[a-z]$/.test(f) ? s.group.toLowerCase() === f : s.id.toLowerCase() === f || path.basename(s.file).toLowerCase().includes(f),
+    ),
   )
 }
 
@@ -119,7 +154,10 @@ function runProcess(scenario, subject, mode, opts) {
   const [cmd, argv] = mode === 'pinned' ? ['taskset', ['-c', '0', node, ...args]] : [node, args]
   return new Promise(resolve => {
     const started = Date.now()
-    const child = spawn(cmd, argv, { cwd: BENCH, stdio: ['ignore', 'pipe', 'pipe'] })
+    // A mark in its environment, inherited by every process it starts: how leftovers are found.
+    const mark = `${process.pid}-${++processSeq}`
+    const env = { ...process.env, [MARK_ENV]: mark }
+    const child = spawn(cmd, argv, { cwd: BENCH, env, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     let result = null
@@ -151,8 +189,20 @@ function runProcess(scenario, subject, mode, opts) {
     child.stderr.on('data', d => {
       stderr += d
     })
-    child.on('close', (code, signal) => {
+    // 'close' waits for every holder of the stdio pipes, children that outlive the scenario
+    // process included: after 'exit', wait for it only so long.
+    let exited = null
+    let closed = false
+    child.on('exit', (code, signal) => {
+      exited = { code, signal }
+      setTimeout(() => finish(code, signal), LEFTOVER_GRACE_MS)
+    })
+    child.on('close', (code, signal) => finish(exited ? exited.code : code, exited ? exited.signal : signal))
+    const finish = async (code, signal) => {
+      if (closed) return
+      closed = true
       clearTimeout(timer)
+      const left = await leftovers(mark, child.pid)
       const rec = {
         scenario: scenario.id,
         subject,
@@ -167,14 +217,63 @@ function runProcess(scenario, subject, mode, opts) {
       if (!result) rec.error = timedOut ? `no result within ${opts.timeoutS} s (killed)` : `no result (exit ${code}, signal ${signal})`
       if (hung) rec.error = `did not exit within ${EXIT_GRACE_MS / 1000} s after its result (killed)`
       if (result && !hung && code !== 0) rec.error ??= `exit code ${code}`
+      if (left.length > 0) {
+        rec.leftovers = left
+        rec.error = [rec.error, `left ${left.length} process(es) running after it exited (killed): ${left.map(p => `${p.pid} ${p.cmd}`).join('; ')}`]
+          .filter(Boolean)
+          .join('; ')
+      }
       const other = stdout
         .split('\n')
         .filter(l => l && !l.startsWith(RESULT_MARK))
         .join('\n')
       if (stderr.trim() || other.trim()) rec.output = (other + '\n' + stderr).trim().slice(0, 4000)
       resolve(rec)
-    })
+    }
   })
+}
+
+const MARK_ENV = 'IPC_MAIN_BENCH_PROCESS'
+let processSeq = 0
+
+/** The processes whose environment carries `mark` (a scenario process and what it started). */
+function markedProcesses(mark) {
+  if (!fs.existsSync('/proc')) return []
+  const needle = `${MARK_ENV}=${mark}\0`
+  const out = []
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue
+    try {
+      if (!fs.readFileSync(`/proc/${d}/environ`, 'latin1').includes(needle)) continue
+      const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').filter(Boolean)
+      out.push({ pid: Number(d), cmd: cmd.map(a => path.relative(BENCH, a).startsWith('..') ? a : path.relative(BENCH, a)).join(' ').slice(0, 200) })
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return out
+}
+
+/**
+ * Once a scenario process has exited: the processes it left running (polled for up to
+ * LEFTOVER_GRACE_MS, as children may take a moment to notice), each killed by its pid.
+ */
+async function leftovers(mark, scenarioPid) {
+  const deadline = Date.now() + LEFTOVER_GRACE_MS
+  const find = () => markedProcesses(mark).filter(p => p.pid !== scenarioPid)
+  let left = find()
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise(resolve => setTimeout(resolve, 100))
+    left = find()
+  }
+  for (const p of left) {
+    try {
+      process.kill(p.pid, 'SIGKILL')
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  return left
 }
 
 // ---- aggregation -----------------------------------------------------------------------------
@@ -289,10 +388,13 @@ async function main() {
     scenarios: scenarios.map(s => s.id),
     machine: machine(),
     loadavgAtStart: os.loadavg().map(x => Math.round(x * 100) / 100),
+    addonAtStart: addonInfo(),
+    git: gitState(),
   }
   const m = run.machine
   console.log(`ipc-main benchmarks ${opts.quick ? '(quick) ' : ''}— ${runId}`)
   console.log(`${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM, ${m.kernel}, node ${m.node}; peers ${JSON.stringify(m.npmPeers)}`)
+  if (run.addonAtStart) console.log(`addon ${run.addonAtStart.file} sha256 ${run.addonAtStart.sha256.slice(0, 12)} (built ${run.addonAtStart.mtime})`)
   console.log(`load average ${run.loadavgAtStart.join(' ')}; ${opts.reps} reps × modes ${opts.modes.join(', ')}; scenarios ${run.scenarios.join(' ')}\n`)
 
   const previous = fs.existsSync(RESULTS) ? JSON.parse(fs.readFileSync(RESULTS, 'utf8')) : null
@@ -338,6 +440,10 @@ async function main() {
     printSummary(scenario, entry)
   }
   run.loadavgAtEnd = os.loadavg().map(x => Math.round(x * 100) / 100)
+  run.addonAtEnd = addonInfo()
+  if (run.addonAtStart?.sha256 !== run.addonAtEnd?.sha256) {
+    console.log('WARNING: the addon changed during this run (rebuilt?): its results mix two builds')
+  }
 
   // Keep earlier results of scenarios not run now (if their file still exists), and the runs
   // they came from.

@@ -104,6 +104,8 @@ function describe(def) {
     subjectLabels: def.subjectLabels || {},
     missing: def.missing || [],
     targets: def.targets || [],
+    // 'scale' (C5): the subjects are sizes of one ipc-main setup, tabled against each other.
+    ...(def.layout ? { layout: def.layout } : {}),
   }
 }
 

@@ -59,6 +59,17 @@ function mark(pass) {
   return pass === null ? '?' : pass ? '✓' : '✗'
 }
 
+/** The addon a run loaded (recorded since group C; older runs did not). */
+function addonCell(r) {
+  const a = r.addonAtStart
+  const b = r.addonAtEnd
+  if (!a) return 'not recorded'
+  const text = x => `${x.sha256.slice(0, 12)} (${x.mtime.replace('T', ' ').replace(/\.\d+Z$/, 'Z')})`
+  const git = r.git ? `; repo at ${r.git.head}${r.git.changedOutsideBench.length > 0 ? ` + ${r.git.changedOutsideBench.length} changed file(s) outside bench/` : ''}` : ''
+  if (b && b.sha256 !== a.sha256) return `**changed during the run**: ${text(a)} → ${text(b)}${git}`
+  return text(a) + git
+}
+
 function machineTable(results) {
   const runs = Object.entries(results.runs)
   const out = []
@@ -71,14 +82,14 @@ function machineTable(results) {
   out.push(`| Node | ${m.node} (${m.arch}) |`)
   out.push(`| peers | ${Object.entries(m.npmPeers).map(([k, v]) => `${k} ${v}`).join(', ')} |`)
   out.push('')
-  out.push('| run | started (UTC) | scenarios in the tables from it | repetitions | modes | quick | load average at start → end (1/5/15 min) |')
-  out.push('| --- | --- | --- | --- | --- | --- | --- |')
+  out.push('| run | started (UTC) | scenarios in the tables from it | repetitions | modes | quick | load average at start → end (1/5/15 min) | addon sha256 (built); repo |')
+  out.push('| --- | --- | --- | --- | --- | --- | --- | --- |')
   runs.forEach(([id, r], i) => {
     const ids = Object.values(results.scenarios)
       .filter(e => e.run === id)
       .map(e => e.id)
     out.push(
-      `| ${i + 1} | ${id.replace('T', ' ').replace(/\.\d+Z$/, 'Z')} | ${ids.join(' ')} | ${r.reps} per subject per mode | ${r.modes.join(', ')} | ${r.quick ? 'yes (smoke run: fewer iterations)' : 'no'} | ${r.loadavgAtStart.join(' ')} → ${(r.loadavgAtEnd || []).join(' ')} |`,
+      `| ${i + 1} | ${id.replace('T', ' ').replace(/\.\d+Z$/, 'Z')} | ${ids.join(' ')} | ${r.reps} per subject per mode | ${r.modes.join(', ')} | ${r.quick ? 'yes (smoke run: fewer iterations)' : 'no'} | ${r.loadavgAtStart.join(' ')} → ${(r.loadavgAtEnd || []).join(' ')} | ${addonCell(r)} |`,
     )
   })
   if (runs.length > 1) out.push('', 'The results come from more than one run: each scenario cell names its run.')
@@ -101,7 +112,9 @@ function groupTables(results) {
       '| --- | --- | --- | --- | --- | --- | --- | --- |',
     )
     const notes = []
+    const scaled = entries.filter(e => e.layout === 'scale')
     for (const e of entries) {
+      if (e.layout === 'scale') continue
       for (const metric of e.metrics) {
         const data = e.results[metric.key]
         const peers = e.subjects.filter(s => s !== 'ipc-main')
@@ -123,12 +136,90 @@ function groupTables(results) {
           cells.push(i === 0 ? targets || '' : '')
           out.push(`| ${cells.join(' | ')} |`)
         })
-        if (peers.length === 0) for (const m of e.missing || []) notes.push(`${e.id}: no peer row: ${m.why}.`)
+      }
+      const mine = e.subjects.filter(x => x !== 'ipc-main').length === 0
+      for (const m of e.missing || []) {
+        notes.push(mine ? `${e.id}: no peer row: ${m.why}.` : `${e.id}: no ${m.label || m.subject} row: ${m.why}.`)
       }
     }
     out.push('')
     for (const n of notes) out.push(n, '')
+    for (const e of scaled) out.push(...scaleTables(e, runTag(e)))
   }
+  return out
+}
+
+// A scenario whose subjects are sizes of one ipc-main setup (C5: renderer processes per main):
+// one row per subject, each size compared with the smaller ones instead of with a peer.
+
+/** A size's msg/s against each smaller size's, e.g. "3.68× 1 child, 1.02× 50 children". */
+function againstSmaller(e, key, mode, i) {
+  const data = e.results[key][mode] || {}
+  const here = data[e.subjects[i]]
+  const parts = e.subjects.slice(0, i).map(s => `${ratio(here && here.median, data[s] && data[s].median)} ${label(e, s)}`)
+  return parts.length > 0 ? parts.join(', ') : '—'
+}
+
+/**
+ * The cliff check: a size's aggregate msg/s is at least `SCALE_CLIFF` × the best of the smaller
+ * sizes' (null when not measured).
+ */
+const SCALE_CLIFF = 0.5
+function cliffCheck(e, key, mode) {
+  const data = e.results[key][mode]
+  if (!data) return null
+  const meds = e.subjects.map(s => data[s] && data[s].median)
+  if (meds.some(m => m == null)) return null
+  let worst = Infinity
+  for (let i = 1; i < meds.length; i++) worst = Math.min(worst, meds[i] / Math.max(...meds.slice(0, i)))
+  return { worst, pass: worst >= SCALE_CLIFF }
+}
+
+function scaleTables(e, tag) {
+  const m = key => e.metrics.find(x => x.key === key)
+  const get = (key, mode, s) => e.results[key] && e.results[key][mode] && e.results[key][mode][s]
+  const out = [`#### ${e.id} ${e.title}${tag}`, '', `${e.how}`, '']
+  out.push(
+    `| renderer processes | ${m('send').label} unpinned | vs fewer | ${m('send').label} pinned | vs fewer | ${m('sync').label} unpinned | ${m('sync').label} pinned | ${m('ready').label} unpinned / pinned |`,
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  )
+  e.subjects.forEach((s, i) => {
+    out.push(
+      `| ${label(e, s)} | ${cell(get('send', 'unpinned', s), m('send'))} | ${againstSmaller(e, 'send', 'unpinned', i)} | ` +
+        `${cell(get('send', 'pinned', s), m('send'))} | ${againstSmaller(e, 'send', 'pinned', i)} | ` +
+        `${cell(get('sync', 'unpinned', s), m('sync'))} | ${cell(get('sync', 'pinned', s), m('sync'))} | ` +
+        `${cell(get('ready', 'unpinned', s), m('ready'))} / ${cell(get('ready', 'pinned', s), m('ready'))} |`,
+    )
+  })
+  out.push('')
+  out.push('| renderer processes | main RSS before → peak → after, unpinned | pinned | (peak − before) ÷ N, unpinned / pinned |')
+  out.push('| --- | --- | --- | --- |')
+  const rss = (mode, s) => {
+    const [b, p, a] = ['rssBefore', 'rssPeak', 'rssAfter'].map(k => get(k, mode, s))
+    if (!b || b.median == null || !p || p.median == null) return 'not run'
+    return `${num(b.median, 'MiB')} → ${num(p.median, 'MiB')} → ${num(a && a.median, 'MiB')} MiB`
+  }
+  const perChild = (mode, s) => {
+    const b = get('rssBefore', mode, s)
+    const p = get('rssPeak', mode, s)
+    const n = Number(String(s).replace(/\D/g, ''))
+    if (!b || b.median == null || !p || p.median == null || !n) return '—'
+    return `${num(((p.median - b.median) * 1024) / n, 'KiB')} KiB`
+  }
+  e.subjects.forEach(s => {
+    out.push(`| ${label(e, s)} | ${rss('unpinned', s)} | ${rss('pinned', s)} | ${perChild('unpinned', s)} / ${perChild('pinned', s)} |`)
+  })
+  out.push('')
+  const checks = MODES.map(mode => {
+    const c = cliffCheck(e, 'send', mode)
+    return c === null
+      ? `${mode}: not measured`
+      : `${mode} ${mark(c.pass)} (worst: ${c.worst.toFixed(2)}× the best of the smaller counts)`
+  })
+  out.push(
+    `No throughput cliff (each count's aggregate msg/s ≥ ${SCALE_CLIFF}× the best of the smaller counts; a check of ours, not a target from the issue): ${checks.join('; ')}.`,
+    '',
+  )
   return out
 }
 

@@ -67,6 +67,10 @@ defineScenario(module, {
     { key: 'burst', label: 'send, one burst of 100k', unit: 'msg/s', better: 'higher' },
     { key: 'steady', label: 'send, batches of 1000', unit: 'msg/s', better: 'higher' },
   ],
+  targets: [
+    { metric: 'burst', mode: 'unpinned', op: '>=', value: 2e6, label: 'ipc-main ≥ 2M msg/s, one burst (unpinned)' },
+    { metric: 'burst', mode: 'pinned', op: '>=', value: 2e6, label: 'ipc-main ≥ 2M msg/s, one burst (pinned)' },
+  ],
   subjectLabels: { 'electron-mock-ipc': 'electron-mock-ipc' },
   subjects: {
     async 'ipc-main'({ quick }) {

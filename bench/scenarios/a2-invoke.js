@@ -16,6 +16,10 @@ defineScenario(module, {
     'sequential `await ipcRenderer.invoke(ch, i)` (small int) answered by `ipcMain.handle(ch, (e, i) => i)`; ' +
     'each call timed; per process 20 000 samples (or 4 s, at least 50) after 2000 warm-up calls.',
   metrics: [{ key: 'rt', label: 'invoke round trip', unit: 'µs', better: 'lower', latency: true }],
+  targets: [
+    { metric: 'rt', mode: 'unpinned', op: '<=', value: 3, label: 'ipc-main median ≤ 3 µs unpinned' },
+    { metric: 'rt', mode: 'pinned', op: '<=', value: 3, label: 'ipc-main median ≤ 3 µs pinned' },
+  ],
   subjects: {
     async 'ipc-main'({ quick }) {
       const { ipcMain, webContents } = requireIpcMain()

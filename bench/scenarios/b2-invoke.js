@@ -22,6 +22,10 @@ defineScenario(module, {
     'small int payload echoed by main; each call timed in the worker; per process 50 000 samples (or 5 s) ' +
     'after 5000 warm-up calls.',
   metrics: [{ key: 'rt', label: 'invoke round trip', unit: 'µs', better: 'lower', latency: true }],
+  targets: [
+    { metric: 'rt', mode: 'unpinned', op: '<=', vs: 'postMessage', label: 'ipc-main median ≤ postMessage request/reply (unpinned)' },
+    { metric: 'rt', mode: 'pinned', op: '<=', vs: 'postMessage', label: 'ipc-main median ≤ postMessage request/reply (pinned)' },
+  ],
   subjectLabels: { postMessage: 'postMessage request/reply' },
   subjects: {
     'ipc-main'({ quick }) {
