@@ -91,6 +91,12 @@ export interface ListenInfo {
  */
 export declare function next(endpoint: number, scratch: Buffer, until: number): number
 
+/**
+ * Panics with `message`: how the tests check that a Rust panic reaches JS as an error (with
+ * `catch_unwind`) and never aborts Node.
+ */
+export declare function panicForTest(message: string): void
+
 /** Requests a main side still owes an answer to (diagnostics and tests). */
 export declare function pending(endpoint: number): number
 

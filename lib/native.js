@@ -88,9 +88,13 @@ function ipcError(message, code, Ctor = Error) {
 
 // Native errors come from Node's main realm (under jest, `instanceof Error` fails on them):
 // rebuild them here with the same message and code.
+// Anything else the addon throws (a caught Rust panic, a napi failure: codes like
+// 'GenericFailure') is a bug of ours, reported as ERR_IPC_INTERNAL rather than as napi's status.
 function wrap(err) {
   if (err === null || typeof err !== 'object' || typeof err.code !== 'string') return err
-  if (!err.code.startsWith('ERR_')) return err
+  if (!err.code.startsWith('ERR_')) {
+    return ipcError(`ipc-main internal error (${err.code}): ${err.message}`, 'ERR_IPC_INTERNAL')
+  }
   const Ctor = TYPE_ERRORS.has(err.code) ? TypeError : Error
   return ipcError(err.message, err.code, Ctor)
 }

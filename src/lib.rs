@@ -55,6 +55,13 @@ pub fn set_spin_policy(spin_micros: u32, tick_millis: u32) {
   });
 }
 
+/// Panics with `message`: how the tests check that a Rust panic reaches JS as an error (with
+/// `catch_unwind`) and never aborts Node.
+#[napi(catch_unwind)]
+pub fn panic_for_test(message: String) {
+  panic!("{message}");
+}
+
 /// True for the first caller in the process: it installs the `exit` hook that calls `shutdown`.
 #[napi(catch_unwind)]
 pub fn claim_exit_hook() -> bool {

@@ -455,9 +455,17 @@ async function runRenderer(webContents, file, arg, onCreated) {
   if (onCreated) onCreated(wc)
   const gone = new Promise(resolve => wc.once('render-process-gone', (e, d) => resolve(d)))
   let result
-  const got = new Promise(resolve => wc.ipc.once('result', (e, r) => resolve((result = r))))
+  let arrived = false
+  const got = new Promise(resolve =>
+    wc.ipc.once('result', (e, r) => {
+      arrived = true
+      resolve((result = r))
+    }),
+  )
   const first = await Promise.race([got.then(() => null), gone])
-  if (first !== null) throw new Error(`renderer process gone before its result: ${JSON.stringify(first)}`)
+  // The result and the end can be dispatched in one go, and `gone` then wins the race (one
+  // promise job fewer): what counts is whether the result was dispatched first.
+  if (first !== null && !arrived) throw new Error(`renderer process gone before its result: ${JSON.stringify(first)}`)
   await rendererExit(wc, gone, 'renderer process')
   return result
 }
