@@ -17,9 +17,10 @@ use napi::bindgen_prelude::{Buffer, BufferSlice, Function};
 use napi::Env;
 use napi_derive::napi;
 
-use crate::binding::args::{bad_arg, max_frame, scope, signed_request, status};
+use crate::binding::args::{bad_arg, max_frame, scope};
 use crate::binding::error::{to_js, Code, Result};
 use crate::binding::probe::env_is_stopping;
+use crate::binding::raw;
 use crate::binding::scratch::{
   reply_into, write_header, DONE, HEADER_BYTES, LARGE, LARGE_PAYLOAD, NONE,
 };
@@ -28,7 +29,7 @@ use crate::core::bytes::copy_of;
 use crate::core::renderers::RendererKind;
 use crate::core::router::{global, Delivery, Wake};
 use crate::core::waiter::{Reply, SpinPolicy};
-use crate::core::{EndpointId, Kind, RequestId};
+use crate::core::{CoreError, EndpointId, Kind, RequestId, Status};
 use crate::transport::client;
 use crate::transport::server::Server;
 
@@ -291,48 +292,6 @@ pub fn set_handler(
 
 // ---- renderer side --------------------------------------------------------------------------
 
-/// `send` (kind 1) or `postMessage` (kind 2). True: schedule a drain of this thread.
-#[napi(catch_unwind)]
-pub fn send(
-  endpoint: u32,
-  renderer: u32,
-  kind: u32,
-  channel: u32,
-  payload: BufferSlice,
-) -> Result<bool> {
-  let kind = match Kind::from_u8(kind as u8) {
-    Some(k @ (Kind::Send | Kind::Post)) => k,
-    _ => return Err(bad_arg("send takes kind 1 or 2")),
-  };
-  global()
-    .send(endpoint, renderer, kind, channel, copy_of(&payload))
-    .map_err(to_js)
-}
-
-/// Returns the request id, negative when a drain of this thread must be scheduled.
-#[napi(catch_unwind)]
-pub fn invoke(endpoint: u32, renderer: u32, channel: u32, payload: BufferSlice) -> Result<f64> {
-  signed_request(global().invoke(endpoint, renderer, channel, copy_of(&payload)))
-}
-
-/// An in-process `sendSync`: queues it and returns the (signed) request id. The caller then
-/// pumps with `next(endpoint, scratch, request)` until DONE, and calls `takeInline`.
-#[napi(catch_unwind)]
-pub fn sync_inline(
-  endpoint: u32,
-  renderer: u32,
-  channel: u32,
-  payload: BufferSlice,
-) -> Result<f64> {
-  signed_request(global().sync_inline(endpoint, renderer, channel, copy_of(&payload)))
-}
-
-/// The answer to an in-process `sendSync`: its length in the scratch buffer, LARGE, or a status.
-#[napi(catch_unwind)]
-pub fn take_inline(request: f64, mut scratch: BufferSlice) -> i32 {
-  reply_into(global().take_inline(request as RequestId), &mut scratch)
-}
-
 /// A blocking `sendSync` (worker thread): waits for the answer, returned as by `takeInline`.
 /// Gives up (ERR_IPC_CANCELLED) when this thread is being torn down.
 #[napi(catch_unwind)]
@@ -354,53 +313,6 @@ pub fn sync_blocking(
 
 // ---- main side ------------------------------------------------------------------------------
 
-/// `webContents.send`. True: schedule a drain of this thread (in-process renderer).
-#[napi(catch_unwind)]
-pub fn send_to_renderer(
-  endpoint: u32,
-  renderer: u32,
-  channel: u32,
-  payload: BufferSlice,
-) -> Result<bool> {
-  global()
-    .send_to_renderer(endpoint, renderer, channel, copy_of(&payload))
-    .map_err(to_js)
-}
-
-/// `event.returnValue = …` (status 0 with the value), or another status. First answer wins.
-#[napi(catch_unwind)]
-pub fn reply_sync(endpoint: u32, request: f64, status: u32, payload: BufferSlice) -> Result<bool> {
-  let reply = Reply {
-    status: self::status(status)?,
-    payload: copy_of(&payload),
-  };
-  Ok(global().reply_sync(endpoint, request as RequestId, reply))
-}
-
-/// Ends the dispatch of an in-process `sendSync`: 1 answered, 0 not answered, -1 gone (its
-/// renderer was destroyed meanwhile).
-#[napi(catch_unwind)]
-pub fn close_inline(request: f64) -> i32 {
-  match global().close_inline(request as RequestId) {
-    Some(true) => 1,
-    Some(false) => 0,
-    None => -1,
-  }
-}
-
-/// Settles an `invoke`. True: schedule a drain of this thread.
-#[napi(catch_unwind)]
-pub fn settle_invoke(
-  endpoint: u32,
-  request: f64,
-  status: u32,
-  payload: BufferSlice,
-) -> Result<bool> {
-  let status = self::status(status)?;
-  let (_, wake) = global().settle_invoke(endpoint, request as RequestId, status, copy_of(&payload));
-  Ok(wake)
-}
-
 // ---- the mailbox ----------------------------------------------------------------------------
 
 /// Most messages handed over by one `next`.
@@ -409,40 +321,6 @@ const MAX_BATCH: usize = 4096;
 /// Entries of a batch start on 8-byte boundaries, so JS reads their headers as u32 words.
 fn entry_len(payload: usize) -> usize {
   (HEADER_BYTES + payload + 7) & !7
-}
-
-/// Takes messages into `scratch`: back-to-back entries of a header then the payload, each
-/// starting on an 8-byte boundary. Returns how many, NONE (-1) when there is nothing to take,
-/// or LARGE (-2) for one message whose payload did not fit (its header is written; `takeLarge`
-/// has the payload).
-/// With `until` (a request id) it pumps for an in-process `sendSync`: one main-bound message at
-/// a time, and DONE (-3) once that request has been dispatched.
-#[napi(catch_unwind)]
-pub fn next(endpoint: u32, mut scratch: BufferSlice, until: f64) -> i32 {
-  let core = global();
-  if until > 0.0 {
-    if core.is_closed(until as RequestId) {
-      return DONE;
-    }
-    return match core.pop(endpoint, true) {
-      (None, _) => NONE,
-      (Some(d), wake) => write_entry(&mut scratch, 0, d, wake).map_or(LARGE, |_| 1),
-    };
-  }
-  let (batch, wake) = core.pop_batch(endpoint, scratch.len(), entry_len, MAX_BATCH);
-  let count = batch.len() as i32;
-  let mut offset = 0;
-  for (i, d) in batch.into_iter().enumerate() {
-    match write_entry(&mut scratch, offset, d, wake && i == 0) {
-      Some(end) => offset = end,
-      None => return LARGE,
-    }
-  }
-  if count == 0 {
-    NONE
-  } else {
-    count
-  }
 }
 
 /// Writes one entry at `offset`; returns where the next one starts, or None when the payload
@@ -488,4 +366,181 @@ pub fn queued(endpoint: u32) -> u32 {
 #[napi(catch_unwind)]
 pub fn pending(endpoint: u32) -> u32 {
   global().pending_count(endpoint) as u32
+}
+
+// ---- raw exports: the per-message calls (see binding/raw.rs) ---------------------------------
+//
+// Written against Node-API directly: a generated wrapper costs ~140 ns more a call, and these
+// run once or more per message. Their JS names and conventions are those documented on each.
+
+#[napi(module_exports)]
+pub fn define_raw_exports(exports: napi::bindgen_prelude::Object, env: Env) -> napi::Result<()> {
+  use napi::bindgen_prelude::JsValue;
+  let defs: [(&str, raw::Callback); 9] = [
+    ("send", send),
+    ("invoke", invoke),
+    ("syncInline", sync_inline),
+    ("takeInline", take_inline),
+    ("sendToRenderer", send_to_renderer),
+    ("replySync", reply_sync),
+    ("closeInline", close_inline),
+    ("settleInvoke", settle_invoke),
+    ("next", next),
+  ];
+  for (name, cb) in defs {
+    unsafe { raw::define(env.raw(), exports.raw(), name, cb) }.map_err(napi::Error::from_reason)?;
+  }
+  Ok(())
+}
+
+type RawEnv = napi::sys::napi_env;
+type RawInfo = napi::sys::napi_callback_info;
+type RawValue = napi::sys::napi_value;
+
+fn core_fail(e: CoreError) -> raw::Fail {
+  (e.code(), e.to_string())
+}
+
+fn raw_status(v: u32) -> std::result::Result<Status, raw::Fail> {
+  Status::from_u8(v as u8).ok_or(("ERR_IPC_INVALID_ARG", "unknown status".into()))
+}
+
+/// A new request's id for JS, negated when the caller must schedule a drain of its own mailbox.
+fn raw_request(opened: std::result::Result<(RequestId, bool), CoreError>) -> raw::Result {
+  let (request, wake) = opened.map_err(core_fail)?;
+  let r = request as f64;
+  Ok(raw::Out::Num(if wake { -r } else { r }))
+}
+
+/// `send(endpoint, renderer, kind, channel, payload)`: `send` (kind 1) or `postMessage`
+/// (kind 2). True: schedule a drain of this thread.
+unsafe extern "C" fn send(env: RawEnv, info: RawInfo) -> RawValue {
+  raw::call::<5>(env, info, |a| {
+    let kind = match Kind::from_u8(a.u32(2)? as u8) {
+      Some(k @ (Kind::Send | Kind::Post)) => k,
+      _ => return Err(("ERR_IPC_INVALID_ARG", "send takes kind 1 or 2".into())),
+    };
+    let payload = copy_of(a.bytes(4)?);
+    global()
+      .send(a.u32(0)?, a.u32(1)?, kind, a.u32(3)?, payload)
+      .map(raw::Out::Bool)
+      .map_err(core_fail)
+  })
+}
+
+/// `invoke(endpoint, renderer, channel, payload)`: the request id, negative when a drain of
+/// this thread must be scheduled.
+unsafe extern "C" fn invoke(env: RawEnv, info: RawInfo) -> RawValue {
+  raw::call::<4>(env, info, |a| {
+    let payload = copy_of(a.bytes(3)?);
+    raw_request(global().invoke(a.u32(0)?, a.u32(1)?, a.u32(2)?, payload))
+  })
+}
+
+/// `syncInline(endpoint, renderer, channel, payload)`: an in-process `sendSync`; queues it and
+/// returns the (signed) request id. The caller then pumps with `next(endpoint, scratch,
+/// request)` until DONE, and calls `takeInline`.
+unsafe extern "C" fn sync_inline(env: RawEnv, info: RawInfo) -> RawValue {
+  raw::call::<4>(env, info, |a| {
+    let payload = copy_of(a.bytes(3)?);
+    raw_request(global().sync_inline(a.u32(0)?, a.u32(1)?, a.u32(2)?, payload))
+  })
+}
+
+/// `takeInline(request, scratch)`: the answer to an in-process `sendSync`: its length in the
+/// scratch buffer, LARGE, or a status.
+unsafe extern "C" fn take_inline(env: RawEnv, info: RawInfo) -> RawValue {
+  raw::call::<2>(env, info, |a| {
+    let reply = global().take_inline(a.f64(0)? as RequestId);
+    Ok(raw::Out::Int(reply_into(reply, a.bytes(1)?)))
+  })
+}
+
+/// `sendToRenderer(endpoint, renderer, channel, payload)`: `webContents.send`. True: schedule
+/// a drain of this thread (in-process renderer).
+unsafe extern "C" fn send_to_renderer(env: RawEnv, info: RawInfo) -> RawValue {
+  raw::call::<4>(env, info, |a| {
+    let payload = copy_of(a.bytes(3)?);
+    global()
+      .send_to_renderer(a.u32(0)?, a.u32(1)?, a.u32(2)?, payload)
+      .map(raw::Out::Bool)
+      .map_err(core_fail)
+  })
+}
+
+/// `replySync(endpoint, request, status, payload)`: `event.returnValue = …` (status 0 with the
+/// value), or another status. First answer wins.
+unsafe extern "C" fn reply_sync(env: RawEnv, info: RawInfo) -> RawValue {
+  raw::call::<4>(env, info, |a| {
+    let reply = Reply {
+      status: raw_status(a.u32(2)?)?,
+      payload: copy_of(a.bytes(3)?),
+    };
+    let answered = global().reply_sync(a.u32(0)?, a.f64(1)? as RequestId, reply);
+    Ok(raw::Out::Bool(answered))
+  })
+}
+
+/// `closeInline(request)`: ends the dispatch of an in-process `sendSync`: 1 answered, 0 not
+/// answered, -1 gone (its renderer was destroyed meanwhile).
+unsafe extern "C" fn close_inline(env: RawEnv, info: RawInfo) -> RawValue {
+  raw::call::<1>(env, info, |a| {
+    Ok(raw::Out::Int(
+      match global().close_inline(a.f64(0)? as RequestId) {
+        Some(true) => 1,
+        Some(false) => 0,
+        None => -1,
+      },
+    ))
+  })
+}
+
+/// `settleInvoke(endpoint, request, status, payload)`: settles an `invoke`. True: schedule a
+/// drain of this thread.
+unsafe extern "C" fn settle_invoke(env: RawEnv, info: RawInfo) -> RawValue {
+  raw::call::<4>(env, info, |a| {
+    let status = raw_status(a.u32(2)?)?;
+    let payload = copy_of(a.bytes(3)?);
+    let (_, wake) = global().settle_invoke(a.u32(0)?, a.f64(1)? as RequestId, status, payload);
+    Ok(raw::Out::Bool(wake))
+  })
+}
+
+/// `next(endpoint, scratch, until)`: takes messages into `scratch`: back-to-back entries of a
+/// header then the payload, each starting on an 8-byte boundary. Returns how many, NONE (-1)
+/// when there is nothing to take, or LARGE (-2) for one message whose payload did not fit (its
+/// header is written; `takeLarge` has the payload). With `until` (a request id) it pumps for
+/// an in-process `sendSync`: one main-bound message at a time, and DONE (-3) once that request
+/// has been dispatched.
+unsafe extern "C" fn next(env: RawEnv, info: RawInfo) -> RawValue {
+  raw::call::<3>(env, info, |a| {
+    Ok(raw::Out::Int(take_next(a.u32(0)?, a.bytes(1)?, a.f64(2)?)))
+  })
+}
+
+fn take_next(endpoint: u32, scratch: &mut [u8], until: f64) -> i32 {
+  let core = global();
+  if until > 0.0 {
+    if core.is_closed(until as RequestId) {
+      return DONE;
+    }
+    return match core.pop(endpoint, true) {
+      (None, _) => NONE,
+      (Some(d), wake) => write_entry(scratch, 0, d, wake).map_or(LARGE, |_| 1),
+    };
+  }
+  let (batch, wake) = core.pop_batch(endpoint, scratch.len(), entry_len, MAX_BATCH);
+  let count = batch.len() as i32;
+  let mut offset = 0;
+  for (i, d) in batch.into_iter().enumerate() {
+    match write_entry(scratch, offset, d, wake && i == 0) {
+      Some(end) => offset = end,
+      None => return LARGE,
+    }
+  }
+  if count == 0 {
+    NONE
+  } else {
+    count
+  }
 }

@@ -1,8 +1,8 @@
 //! Arguments from JS checked and turned into core types; bad ones are `ERR_IPC_INVALID_ARG`.
 
-use crate::binding::error::{to_js, Code, Result};
+use crate::binding::error::{Code, Result};
 use crate::core::registry::Scope;
-use crate::core::{CoreError, EndpointId, RequestId, Status};
+use crate::core::EndpointId;
 use crate::transport::frame::DEFAULT_MAX_FRAME;
 
 pub fn bad_arg(what: &str) -> napi::Error<Code> {
@@ -16,17 +16,6 @@ pub fn scope(kind: u32, endpoint: EndpointId, renderer: u32) -> Result<Scope> {
     2 => Scope::ContentsEvents(renderer),
     _ => return Err(bad_arg("unknown scope")),
   })
-}
-
-pub fn status(v: u32) -> Result<Status> {
-  Status::from_u8(v as u8).ok_or_else(|| bad_arg("unknown status"))
-}
-
-/// A new request's id for JS, negated when the caller must schedule a drain of its own mailbox.
-pub fn signed_request(opened: std::result::Result<(RequestId, bool), CoreError>) -> Result<f64> {
-  let (request, wake) = opened.map_err(to_js)?;
-  let r = request as f64;
-  Ok(if wake { -r } else { r })
 }
 
 pub fn max_frame(bytes: Option<f64>) -> Result<usize> {

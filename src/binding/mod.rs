@@ -5,5 +5,6 @@ pub mod args;
 pub mod doorbell;
 pub mod error;
 pub mod probe;
+pub mod raw;
 pub mod scratch;
 pub mod wake;
