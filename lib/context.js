@@ -94,6 +94,14 @@ class Context {
       this.microDrains = 0
     }
     this.finalizer = new FinalizationRegistry(held => this.collected(held))
+    this.unrefArmed = false
+    this.unrefLater = () => {
+      this.unrefArmed = false
+      if (this.keepAlive && !this.wantsRef()) {
+        this.keepAlive = false
+        this.endpoint.setRef(false)
+      }
+    }
   }
 
   /** What the core holds for this main side: requests owed an answer, messages not yet dispatched. */
@@ -467,21 +475,28 @@ class Context {
     return { ...NEVER_SENT }
   }
 
-  /** Workers: hold the thread's event loop while replies or messages are awaited. */
+  /** Whether this thread's event loop must stay alive for the core's sake. */
+  wantsRef() {
+    if (this.hubHolds > 0) return true
+    if (!this.holdsLoop) return false
+    if (this.invokes.size > 0) return true
+    for (const r of this.renderers.values()) if (r.eventNames().length > 0) return true
+    return false
+  }
+
+  /**
+   * Workers: hold the thread's event loop while replies or messages are awaited. Letting go
+   * waits for the end of the loop turn: a renderer that awaits invoke after invoke would
+   * otherwise ref and unref the wake-up handle on every call (two native calls each time).
+   */
   updateRef() {
-    let want = this.hubHolds > 0
-    if (!want && this.holdsLoop) want = this.invokes.size > 0
-    if (!want && this.holdsLoop) {
-      for (const r of this.renderers.values()) {
-        if (r.eventNames().length > 0) {
-          want = true
-          break
-        }
-      }
-    }
-    if (want !== this.keepAlive) {
-      this.keepAlive = want
-      this.endpoint.setRef(want)
+    const want = this.wantsRef()
+    if (want && !this.keepAlive) {
+      this.keepAlive = true
+      this.endpoint.setRef(true)
+    } else if (!want && this.keepAlive && !this.unrefArmed) {
+      this.unrefArmed = true
+      setImmediate(this.unrefLater)
     }
   }
 }
