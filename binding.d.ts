@@ -45,12 +45,6 @@ export declare function channelName(id: number): string | null
 /** True for the first caller in the process: it installs the `exit` hook that calls `shutdown`. */
 export declare function claimExitHook(): boolean
 
-/**
- * Ends the dispatch of an in-process `sendSync`: 1 answered, 0 not answered, -1 gone (its
- * renderer was destroyed meanwhile).
- */
-export declare function closeInline(request: number): number
-
 /** A worker's renderer, on the worker's endpoint. True: schedule a drain (early messages). */
 export declare function connect(endpoint: number, renderer: number): boolean
 
@@ -72,24 +66,11 @@ export declare function destroyRenderer(endpoint: number, renderer: number): boo
 /** Interns a channel name: messages carry the number. */
 export declare function internChannel(name: string): number
 
-/** Returns the request id, negative when a drain of this thread must be scheduled. */
-export declare function invoke(endpoint: number, renderer: number, channel: number, payload: Buffer): number
-
 /** Where a main side listens, and the secret a renderer needs to connect. */
 export interface ListenInfo {
   address: string
   token: string
 }
-
-/**
- * Takes messages into `scratch`: back-to-back entries of a header then the payload, each
- * starting on an 8-byte boundary. Returns how many, NONE (-1) when there is nothing to take,
- * or LARGE (-2) for one message whose payload did not fit (its header is written; `takeLarge`
- * has the payload).
- * With `until` (a request id) it pumps for an in-process `sendSync`: one main-bound message at
- * a time, and DONE (-3) once that request has been dispatched.
- */
-export declare function next(endpoint: number, scratch: Buffer, until: number): number
 
 /**
  * Panics with `message`: how the tests check that a Rust panic reaches JS as an error (with
@@ -105,15 +86,6 @@ export declare function queued(endpoint: number): number
 
 export declare function renderers(endpoint: number): Array<number>
 
-/** `event.returnValue = …` (status 0 with the value), or another status. First answer wins. */
-export declare function replySync(endpoint: number, request: number, status: number, payload: Buffer): boolean
-
-/** `send` (kind 1) or `postMessage` (kind 2). True: schedule a drain of this thread. */
-export declare function send(endpoint: number, renderer: number, kind: number, channel: number, payload: Buffer): boolean
-
-/** `webContents.send`. True: schedule a drain of this thread (in-process renderer). */
-export declare function sendToRenderer(endpoint: number, renderer: number, channel: number, payload: Buffer): boolean
-
 export declare function setHandler(endpoint: number, scopeKind: number, renderer: number, channel: number, on: boolean): void
 
 export declare function setListening(endpoint: number, scopeKind: number, renderer: number, channel: number, on: boolean): void
@@ -123,9 +95,6 @@ export declare function setListening(endpoint: number, scopeKind: number, render
  * whether its thread is being torn down. For benchmarks and tuning.
  */
 export declare function setSpinPolicy(spinMicros: number, tickMillis: number): void
-
-/** Settles an `invoke`. True: schedule a drain of this thread. */
-export declare function settleInvoke(endpoint: number, request: number, status: number, payload: Buffer): boolean
 
 /**
  * The process is exiting with `exit_code`: what is still queued for a main in another process
@@ -139,15 +108,6 @@ export declare function shutdown(exitCode: number): void
  * Gives up (ERR_IPC_CANCELLED) when this thread is being torn down.
  */
 export declare function syncBlocking(endpoint: number, renderer: number, channel: number, payload: Buffer, scratch: Buffer): number
-
-/**
- * An in-process `sendSync`: queues it and returns the (signed) request id. The caller then
- * pumps with `next(endpoint, scratch, request)` until DONE, and calls `takeInline`.
- */
-export declare function syncInline(endpoint: number, renderer: number, channel: number, payload: Buffer): number
-
-/** The answer to an in-process `sendSync`: its length in the scratch buffer, LARGE, or a status. */
-export declare function takeInline(request: number, scratch: Buffer): number
 
 /** The payload that did not fit in the scratch buffer (zero-copy: the bytes move to JS). */
 export declare function takeLarge(): Buffer | null
