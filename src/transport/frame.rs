@@ -122,14 +122,21 @@ pub fn encode_head(
 
 /// Appends a routed message.
 pub fn encode_envelope(out: &mut Vec<u8>, env: &Envelope, channel: &str) {
-  encode(
+  out.reserve(PREFIX + HEADER + channel.len() + env.payload.len());
+  encode_envelope_head(out, env, channel);
+  out.extend_from_slice(&env.payload);
+}
+
+/// Appends a routed message's length prefix, header and channel: its payload must follow.
+pub fn encode_envelope_head(out: &mut Vec<u8>, env: &Envelope, channel: &str) {
+  encode_head(
     out,
     env.kind as u8,
     env.status as u8,
     env.renderer,
     env.request,
     channel,
-    &env.payload,
+    env.payload.len(),
   );
 }
 
@@ -245,13 +252,7 @@ impl Decoder {
       if len > LARGE_FRAME {
         return self.start_large(len);
       }
-      // Reserve what the announced frame needs, now that it is known to be acceptable. Fallibly:
-      // a peer's 4 bytes must never abort the process (an address-space limit, no overcommit).
-      let more = PREFIX + len - avail.len();
-      if self.buf.try_reserve(more).is_err() {
-        return Err(FrameError::NoMemory(len));
-      }
-      return Ok(None);
+      return self.reserve_whole(len);
     }
     let frame = parse(&avail[PREFIX..PREFIX + len])?;
     self.consume(PREFIX + len);
@@ -269,10 +270,7 @@ impl Decoder {
     let head_len = PREFIX + HEADER + channel_len as usize;
     if channel_len as usize > len - HEADER {
       // Not a frame to split: buffered whole, refused once complete.
-      if self.buf.try_reserve(PREFIX + len - avail.len()).is_err() {
-        return Err(FrameError::NoMemory(len));
-      }
-      return Ok(None);
+      return self.reserve_whole(len);
     }
     if avail.len() < head_len {
       return Ok(None);
@@ -291,6 +289,17 @@ impl Decoder {
       need,
     });
     self.next_frame()
+  }
+
+  /// Reserves room for the rest of the frame of `len` being received, now that its length is
+  /// known to be acceptable. Fallibly: a peer's 4 bytes must never abort the process (an
+  /// address-space limit, no overcommit).
+  fn reserve_whole(&mut self, len: usize) -> Result<Option<Frame>, FrameError> {
+    let more = PREFIX + len - (self.buf.len() - self.start);
+    if self.buf.try_reserve(more).is_err() {
+      return Err(FrameError::NoMemory(len));
+    }
+    Ok(None)
   }
 
   /// Steps past `n` decoded bytes.
@@ -313,9 +322,8 @@ fn parse(body: &[u8]) -> Result<Frame, FrameError> {
   parse_parts(&body[..end], body[end..].to_vec())
 }
 
-/// A frame from its header and channel (`head`, the prefix excluded) and its payload.
-fn parse_parts(head: &[u8], payload: Vec<u8>) -> Result<Frame, FrameError> {
-  let body = head;
+/// A frame from its header and channel (`body`, the prefix excluded) and its payload.
+fn parse_parts(body: &[u8], payload: Vec<u8>) -> Result<Frame, FrameError> {
   let kind = body[0];
   let status = body[1];
   if body[2] != 0 || body[3] != 0 {

@@ -48,18 +48,9 @@ impl Outgoing {
   }
 
   /// Appends a routed message; a large payload is moved, not copied.
-  pub fn push_envelope(&mut self, envelope: Envelope, channel: &str) {
-    let env = envelope;
+  pub fn push_envelope(&mut self, env: Envelope, channel: &str) {
     let out = self.tail();
-    frame::encode_head(
-      out,
-      env.kind as u8,
-      env.status as u8,
-      env.renderer,
-      env.request,
-      channel,
-      env.payload.len(),
-    );
+    frame::encode_envelope_head(out, &env, channel);
     if env.payload.len() < OWN_BUFFER {
       out.extend_from_slice(&env.payload);
     } else {
