@@ -193,6 +193,8 @@ impl Connection {
       self.kick.notify_one();
     } else {
       out.busy = false;
+      // all written: keep its buffer for the next frames
+      out.pending = now;
     }
     true
   }
@@ -278,6 +280,11 @@ impl Connection {
           self.shut();
           return;
         }
+        // keep its buffer for the next frames, unless some are queued already
+        let mut out = self.outbox();
+        if out.pending.is_empty() {
+          out.pending = now;
+        }
       }
       if self.is_closed() {
         return;
@@ -292,11 +299,18 @@ impl Connection {
       decoder,
       chunk: vec![0u8; READ_CHUNK],
     });
+    // Set after sleeping: what is read next is what the spin (if any) waited for in vain.
+    let mut slept = false;
     let outcome = loop {
       match self.read_round(true, false) {
         Read::End => break None,
         Read::Failed(e) => break Some(e),
-        Read::Some => continue,
+        Read::Some => {
+          if std::mem::take(&mut slept) {
+            self.expected_arrived(false);
+          }
+          continue;
+        }
         Read::Nothing => {}
       }
       // Nothing to read: poll for a while if an answer is expected soon, else sleep until the
@@ -309,15 +323,7 @@ impl Connection {
           if let Err(e) = self.stream.readable().await {
             break Some(e.to_string());
           }
-          // whatever is read next is what the spin (if any) waited for in vain
-          if self.expecting.load(Ordering::Relaxed) {
-            match self.read_round(true, false) {
-              Read::End => break None,
-              Read::Failed(e) => break Some(e),
-              Read::Some => self.expected_arrived(false),
-              Read::Nothing => {}
-            }
-          }
+          slept = true;
         }
       }
     };

@@ -11,6 +11,8 @@ use crate::core::Envelope;
 pub const OWN_BUFFER: usize = 64 * 1024;
 /// Buffers handed to one vectored write at most.
 const MAX_SLICES: usize = 64;
+/// A written buffer of small frames up to this size is kept for the next ones.
+const KEEP_BUFFER: usize = 1 << 20;
 
 #[derive(Debug)]
 struct Chunk {
@@ -24,6 +26,8 @@ pub struct Outgoing {
   chunks: VecDeque<Chunk>,
   /// Bytes of the first chunk already written.
   written: usize,
+  /// A written buffer of small frames, emptied, for the next `tail`: no allocation per write.
+  recycled: Vec<u8>,
 }
 
 impl Outgoing {
@@ -40,7 +44,7 @@ impl Outgoing {
   pub fn tail(&mut self) -> &mut Vec<u8> {
     if !self.chunks.back().is_some_and(|c| c.open) {
       self.chunks.push_back(Chunk {
-        bytes: Vec::new(),
+        bytes: std::mem::take(&mut self.recycled),
         open: true,
       });
     }
@@ -88,7 +92,11 @@ impl Outgoing {
         return;
       }
       n -= left;
-      self.chunks.pop_front();
+      let done = self.chunks.pop_front().expect("checked");
+      if done.open && done.bytes.capacity() <= KEEP_BUFFER {
+        self.recycled = done.bytes;
+        self.recycled.clear();
+      }
       self.written = 0;
     }
   }
@@ -159,6 +167,23 @@ mod tests {
     let slices = out.slices();
     assert_eq!(slices.len(), 2, "header, then the payload's own buffer");
     assert_eq!(slices[1].as_ptr(), at);
+  }
+
+  #[test]
+  fn a_written_buffer_of_small_frames_serves_the_next_ones() {
+    let mut out = Outgoing::default();
+    out.tail().extend_from_slice(&[1; 100]);
+    let at = out.slices()[0].as_ptr();
+    out.advance(100);
+    assert!(out.is_empty());
+    out.tail().push(2);
+    assert_eq!(out.slices()[0].as_ptr(), at, "the same allocation");
+    assert_eq!(flatten(&mut out, usize::MAX), [2]);
+    // a payload moved in whole goes back to its owner's allocator, not here
+    out.push_envelope(Envelope::new(Kind::Send, 1, 0, vec![3; OWN_BUFFER]), "ch");
+    let payload_at = out.slices()[1].as_ptr();
+    flatten(&mut out, usize::MAX);
+    assert_ne!(out.tail().as_ptr(), payload_at);
   }
 
   #[test]
