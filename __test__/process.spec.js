@@ -367,6 +367,19 @@ describe('ipcMain.listen() and processes main did not start', () => {
     expect(await gone).toEqual(['first', 'second'])
   })
 
+  test('a connection that breaks after its server was closed is still reported, as a process warning', async () => {
+    const server = ipcMain.listen()
+    const { socket, closed, wc } = await handshake(server)
+    server.close()
+    const warned = new Promise(resolve => jest.spyOn(process, 'emitWarning').mockImplementation((text, options) => resolve([text, options])))
+    socket.write(frame(0xee, wc.id, 'ch', v8.serialize(['bad'])))
+    await closed
+    const [text, options] = await warned
+    jest.restoreAllMocks()
+    expect(text).toMatch(/^ipc-main refused or closed a connection: .*unknown frame kind 238/)
+    expect(options).toEqual({ code: 'ERR_IPC_BAD_FRAME' })
+  })
+
   test(
     'at the default maximum, a 1 MiB length before the handshake is refused at once (64 KiB until then), not by the handshake timeout',
     async () => {

@@ -73,7 +73,6 @@ class Context {
       connected() {},
       rendererGone() {},
       mainGone() {},
-      diagnostic() {},
     }
     // Batches handed over by `next` land here, apart from the scratch buffer that a nested
     // sendSync (from inside a listener) uses, so they are never overwritten mid-dispatch.
@@ -317,14 +316,24 @@ class Context {
 
   /** A renderer sent a payload that is not a structured clone: report it, and destroy it. */
   badMessage(sender, channel, err) {
-    const details = {
+    this.reportConnectionError({
       code: err.code ?? 'ERR_IPC_BAD_PAYLOAD',
       message: `${err.message} (channel '${channel}', WebContents #${sender.id})`,
       pid: sender._processId,
-    }
-    if (this.server !== null) this.server._reportBad(details)
-    else process.emitWarning(`ipc-main destroyed a renderer that sent a malformed message: ${details.message}`, { code: details.code })
+    })
     sender.destroy()
+  }
+
+  /**
+   * A connection was refused or broke: the server's 'connection-error' listeners hear of it, or,
+   * when there are none (or the server was closed, its connections still open), a warning.
+   */
+  reportConnectionError(details) {
+    const err = native.ipcError(`${details.message}`, details.code)
+    if (details.pid !== undefined && details.pid !== null) err.pid = details.pid
+    const server = this.server
+    if (server !== null && server.listenerCount('connection-error') > 0) server.emit('connection-error', err)
+    else process.emitWarning(`ipc-main refused or closed a connection: ${err.message}`, { code: err.code })
   }
 
   answerSync(request, value) {
@@ -415,7 +424,7 @@ class Context {
   control(kind, renderer, json) {
     const details = json === '' ? {} : JSON.parse(json)
     if (kind === Kind.CONNECTED) this.onControl.connected(renderer, details)
-    else if (kind === Kind.DIAGNOSTIC) this.onControl.diagnostic(details)
+    else if (kind === Kind.DIAGNOSTIC) this.reportConnectionError(details)
     // Gone: of a renderer hosted here (its main is gone), or of a renderer of this main.
     else if (this.renderers.has(renderer)) this.onControl.mainGone(renderer, details)
     else this.onControl.rendererGone(renderer, details)

@@ -52,14 +52,6 @@ class IpcServer extends EventEmitter {
     this.emit('close')
     return this
   }
-
-  /** A connection was refused or broke: tell listeners, or warn when nobody listens. */
-  _reportBad(details) {
-    const err = native.ipcError(`${details.message}`, details.code)
-    if (details.pid !== undefined && details.pid !== null) err.pid = details.pid
-    if (this.listenerCount('connection-error') > 0) this.emit('connection-error', err)
-    else process.emitWarning(`ipc-main refused or closed a connection: ${err.message}`, { code: err.code })
-  }
 }
 
 /**

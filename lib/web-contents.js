@@ -299,9 +299,6 @@ function handleProcessControl(ctx) {
     const proc = ctx.procs.get(id)
     if (proc !== undefined) proc.gone(details)
   }
-  ctx.onControl.diagnostic = details => {
-    if (ctx.server !== null) ctx.server._reportBad(details)
-  }
 }
 
 /** A renderer in a worker thread running `modulePath`. */
