@@ -516,8 +516,16 @@ async function runFifo(child, sizes) {
   }
 }
 
+/** A check that an answer is what was sent: the benchmark measured something else otherwise. */
+function echoChecker(subject) {
+  return (got, sent) => {
+    if (got !== sent) throw new Error(`${subject}: sent ${sent}, got back ${JSON.stringify(got)}`)
+  }
+}
+
 module.exports = {
   CHILD_EXIT_MS,
+  echoChecker,
   runFifo,
   PEER_LABELS,
   tempDir,

@@ -7,9 +7,7 @@ const peers = require('../lib/child-peers')
 const arg = peers.childArg()
 const { subject, sizes } = arg
 
-function echoed(got, i) {
-  if (got !== i) throw new Error(`${subject}: sent ${i}, got back ${JSON.stringify(got)}`)
-}
+const echoed = peers.echoChecker(subject)
 
 async function main() {
   if (subject === 'ipc-main') {
