@@ -32,6 +32,13 @@ export declare class NativeEndpoint {
   setRef(on: boolean): void
   /** Closes the endpoint: the main side hosted here and its renderers go away. */
   close(): void
+  /** How many connections this thread reads on its own loop. */
+  polledConnections(): number
+  /**
+   * Reads the connections whose frames come here on this thread's own event loop from now on
+   * (those connected since the last call). Returns how many.
+   */
+  adoptConnections(): number
   /** Listens for renderer processes (at `path`, or in a private directory). Once per endpoint. */
   listen(path?: string | undefined | null, maxFrameSize?: number | undefined | null): ListenInfo
   /** Stops listening (connections already made stay). */

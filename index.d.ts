@@ -244,6 +244,11 @@ export interface Diagnostics {
   queuedMessages: number
   /** Live WebContents of this main side. */
   webContents: number
+  /**
+   * Connections to other processes that this thread reads on its own event loop (main side: one
+   * per connected renderer process; renderer process: its connection to main).
+   */
+  polledConnections: number
 }
 
 /** For tests and debugging, e.g. asserting that nothing is left pending after a renderer died. */

@@ -68,6 +68,21 @@ test('a renderer process that crashes by a signal is gone as "crashed", with 128
   }
 })
 
+test('both ends read their connection on their own event loop: no reader thread between the socket and JS', async () => {
+  const before = ipc.diagnostics().polledConnections
+  const wc = start('process', 'diagnostics')
+  const inRenderer = await reports(wc)
+  // The renderer process reads its one connection to main itself...
+  expect(inRenderer.polledConnections).toBe(1)
+  // ...and main reads the renderer's, until it is gone.
+  expect(ipc.diagnostics().polledConnections).toBe(before + 1)
+  wc.destroy()
+  await wc.gone
+  await wc.destroyedEvent
+  expect(ipc.diagnostics().polledConnections).toBe(before)
+  await stillServes('process')
+})
+
 describe('kill -9 of a renderer process: main survives, the reason is reported, nothing is left pending', () => {
   test.each([
     ['blocked in sendSync', 'block', 'never'],

@@ -635,7 +635,7 @@ describe('destroy()', () => {
     expect(wc.isDestroyed()).toBe(true)
     // no "not answered" warning for a renderer that is gone
     expect(warn).not.toHaveBeenCalled()
-    expect(ipc.diagnostics()).toEqual({ pendingRequests: 0, queuedMessages: 0, webContents: 0 })
+    expect(ipc.diagnostics()).toEqual({ pendingRequests: 0, queuedMessages: 0, webContents: 0, polledConnections: 0 })
     // main still works
     const other = webContents.create()
     ipcMain.on('send-sync-message', e => {

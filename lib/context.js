@@ -109,6 +109,7 @@ class Context {
       pendingRequests: binding.pending(this.id),
       queuedMessages: binding.queued(this.id),
       webContents: this.contents.size,
+      polledConnections: this.endpoint.polledConnections(),
     }
   }
 
@@ -423,8 +424,11 @@ class Context {
   /** The core's news about connections to other processes. */
   control(kind, renderer, json) {
     const details = json === '' ? {} : JSON.parse(json)
-    if (kind === Kind.CONNECTED) this.onControl.connected(renderer, details)
-    else if (kind === Kind.DIAGNOSTIC) this.reportConnectionError(details)
+    if (kind === Kind.CONNECTED) {
+      // From now on this thread reads the new connection itself (no reader thread to wake).
+      this.endpoint.adoptConnections()
+      this.onControl.connected(renderer, details)
+    } else if (kind === Kind.DIAGNOSTIC) this.reportConnectionError(details)
     // Gone: of a renderer hosted here (its main is gone), or of a renderer of this main.
     else if (this.renderers.has(renderer)) this.onControl.mainGone(renderer, details)
     else this.onControl.rendererGone(renderer, details)

@@ -25,12 +25,14 @@ use crate::binding::scratch::{
   reply_into, write_header, DONE, HEADER_BYTES, LARGE, LARGE_PAYLOAD, NONE,
 };
 use crate::binding::wake::Waker;
+use crate::binding::watch::Watch;
 use crate::core::bytes::copy_of;
 use crate::core::renderers::RendererKind;
 use crate::core::router::{global, Delivery, Wake};
 use crate::core::waiter::{Reply, SpinPolicy};
 use crate::core::{CoreError, EndpointId, Kind, RequestId, Status};
 use crate::transport::client;
+use crate::transport::handoff;
 use crate::transport::server::Server;
 
 // ---- process ---------------------------------------------------------------------------------
@@ -106,6 +108,8 @@ pub struct NativeEndpoint {
   waker: Option<Arc<Waker>>,
   /// The socket the main side hosted here listens on, if any.
   server: Option<Arc<Server>>,
+  /// Connections this thread reads on its own loop.
+  watches: Vec<Arc<Watch>>,
 }
 
 impl Default for NativeEndpoint {
@@ -114,6 +118,7 @@ impl Default for NativeEndpoint {
       id: global().open_endpoint(None),
       waker: None,
       server: None,
+      watches: Vec::new(),
     }
   }
 }
@@ -170,6 +175,30 @@ impl NativeEndpoint {
   pub fn close(&mut self) {
     self.close_server();
     global().close_endpoint(self.id);
+    self.close_watches();
+  }
+
+  /// How many connections this thread reads on its own loop.
+  #[napi(catch_unwind)]
+  pub fn polled_connections(&mut self) -> u32 {
+    self.watches.retain(|w| w.is_open());
+    self.watches.iter().filter(|w| w.is_live()).count() as u32
+  }
+
+  /// Reads the connections whose frames come here on this thread's own event loop from now on
+  /// (those connected since the last call). Returns how many.
+  #[napi(catch_unwind)]
+  pub fn adopt_connections(&mut self, env: Env) -> u32 {
+    self.watches.retain(|w| w.is_open());
+    let mut adopted = 0;
+    for conn in handoff::take(self.id) {
+      // Safety: a napi call runs on the env's own thread.
+      if let Some(watch) = unsafe { Watch::start(env.raw(), conn) } {
+        self.watches.push(watch);
+        adopted += 1;
+      }
+    }
+    adopted
   }
 
   /// Listens for renderer processes (at `path`, or in a private directory). Once per endpoint.
@@ -211,7 +240,8 @@ impl NativeEndpoint {
   /// Connects this thread, as a renderer, to the main listening at `address` (synchronously).
   #[napi(catch_unwind)]
   pub fn connect_main(
-    &self,
+    &mut self,
+    env: Env,
     address: String,
     token: String,
     expected: u32,
@@ -220,6 +250,7 @@ impl NativeEndpoint {
     let max = max_frame(max_frame_size)?;
     let connected = client::connect(self.id, address.as_ref(), &token, expected, max)
       .map_err(|e| napi::Error::new(Code(e.code().to_owned()), e.to_string()))?;
+    self.adopt_connections(env);
     Ok(ConnectInfo {
       renderer: connected.renderer,
       remote: connected.welcome.renderer,
@@ -228,11 +259,20 @@ impl NativeEndpoint {
   }
 }
 
+impl NativeEndpoint {
+  fn close_watches(&mut self) {
+    for watch in self.watches.drain(..) {
+      watch.close();
+    }
+  }
+}
+
 impl Drop for NativeEndpoint {
   // Runs on the JS thread (finalizer), so the wake signal can be closed here.
   fn drop(&mut self) {
     self.close_server();
     global().close_endpoint(self.id);
+    self.close_watches();
     if let Some(waker) = self.waker.take() {
       waker.close();
     }

@@ -69,7 +69,7 @@ async function cleanUp() {
   const all = started.splice(0)
   ipc.reset()
   await Promise.all(all.map(wc => wc.destroyedEvent))
-  expect(ipc.diagnostics()).toEqual({ pendingRequests: 0, queuedMessages: 0, webContents: 0 })
+  expect(ipc.diagnostics()).toEqual({ pendingRequests: 0, queuedMessages: 0, webContents: 0, polledConnections: 0 })
 }
 
 module.exports = { FIXTURE, KINDS, start, track, reports, once, bounded, stillServes, cleanUp }

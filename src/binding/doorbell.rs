@@ -7,55 +7,20 @@
 //! receiver needs. Its callback enters JS through `napi_make_callback`, so microtasks run and an
 //! exception is reported as uncaught, as for any Node callback.
 //!
-//! libuv is exported by the Node binary; the symbols are looked up at run time (so the crate
-//! still links without Node, for `cargo test`), and `Doorbell::new` returns None where they
-//! cannot be found: the caller then uses a threadsafe function instead.
+//! `Doorbell::new` returns None where libuv's symbols cannot be found (see `uv`): the caller
+//! then uses a threadsafe function instead.
+//!
+//! A bell rung on its own thread while that thread reads a socket (`defer_rings`) is not rung
+//! through libuv: its callback runs right after the read, skipping a trip around the loop.
 
-use std::ffi::{c_void, CStr};
+use std::cell::RefCell;
+use std::ffi::c_void;
 use std::ptr;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, RwLock};
 
 use napi::sys;
 
-type Callback = unsafe extern "C" fn(*mut c_void);
-
-struct Uv {
-  handle_size: unsafe extern "C" fn(i32) -> usize,
-  async_init: unsafe extern "C" fn(*mut c_void, *mut c_void, Callback) -> i32,
-  async_send: unsafe extern "C" fn(*mut c_void) -> i32,
-  close: unsafe extern "C" fn(*mut c_void, Callback),
-  ref_: unsafe extern "C" fn(*mut c_void),
-  unref: unsafe extern "C" fn(*mut c_void),
-}
-
-/// `UV_ASYNC` in libuv's `uv_handle_type`.
-const UV_ASYNC: i32 = 1;
-
-fn uv() -> Option<&'static Uv> {
-  static UV: OnceLock<Option<Uv>> = OnceLock::new();
-  UV.get_or_init(|| unsafe {
-    Some(Uv {
-      handle_size: symbol(c"uv_handle_size")?,
-      async_init: symbol(c"uv_async_init")?,
-      async_send: symbol(c"uv_async_send")?,
-      close: symbol(c"uv_close")?,
-      ref_: symbol(c"uv_ref")?,
-      unref: symbol(c"uv_unref")?,
-    })
-  })
-  .as_ref()
-}
-
-/// A function of the host process by name, as the function pointer type `F`.
-unsafe fn symbol<F: Copy>(name: &CStr) -> Option<F> {
-  let p = libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr());
-  (!p.is_null()).then(|| std::mem::transmute_copy::<*mut c_void, F>(&p))
-}
-
-fn layout(uv: &Uv) -> std::alloc::Layout {
-  let size = unsafe { (uv.handle_size)(UV_ASYNC) };
-  std::alloc::Layout::from_size_align(size.max(8), 16).expect("a small layout")
-}
+use super::uv::{uv, Uv, UV_ASYNC};
 
 pub struct Doorbell {
   uv: &'static Uv,
@@ -63,6 +28,33 @@ pub struct Doorbell {
   handle: RwLock<*mut c_void>,
   env: sys::napi_env,
   callback: sys::napi_ref,
+  thread: std::thread::ThreadId,
+}
+
+thread_local! {
+  /// While this thread reads sockets (`defer_rings`): the bells of this thread rung meanwhile.
+  static DEFERRED: RefCell<Option<Vec<*const Doorbell>>> = const { RefCell::new(None) };
+}
+
+/// Runs `read` (which must not run JS) holding back rings of this thread's bells, then runs the
+/// callbacks of those rung: the thread was going to run them next anyway. Callers must keep
+/// those bells alive meanwhile (a bell is only closed from JS, which `read` does not run).
+pub fn defer_rings<T>(read: impl FnOnce() -> T) -> T {
+  let outer = DEFERRED.with(|d| d.borrow_mut().replace(Vec::new()));
+  let out = read();
+  let rung = DEFERRED.with(|d| std::mem::replace(&mut *d.borrow_mut(), outer));
+  for (i, bell) in rung.unwrap_or_default().into_iter().enumerate() {
+    // Safety: rung during `read`, and nothing closed it since (see above).
+    let bell = unsafe { &*bell };
+    if i == 0 {
+      unsafe { bell.call_js() };
+    } else {
+      // Another main side on this thread (jest loads the package once per test file): its
+      // callback runs as usual, after this one's JS.
+      bell.ring();
+    }
+  }
+  out
 }
 
 // The handle and the env are only touched on their own thread, except `uv_async_send`, which
@@ -86,9 +78,9 @@ impl Doorbell {
       if sys::napi_create_reference(env, callback, 1, &mut reference) != sys::Status::napi_ok {
         return None;
       }
-      let handle = std::alloc::alloc_zeroed(layout(uv)) as *mut c_void;
+      let handle = std::alloc::alloc_zeroed(uv.layout(UV_ASYNC)) as *mut c_void;
       if handle.is_null() || (uv.async_init)(loop_.cast(), handle, on_ring) != 0 {
-        std::alloc::dealloc(handle.cast(), layout(uv));
+        std::alloc::dealloc(handle.cast(), uv.layout(UV_ASYNC));
         sys::napi_delete_reference(env, reference);
         return None;
       }
@@ -97,6 +89,7 @@ impl Doorbell {
         handle: RwLock::new(handle),
         env,
         callback: reference,
+        thread: std::thread::current().id(),
       });
       // The handle's `data` (its first field) keeps the bell alive until the handle is closed.
       *(handle as *mut *const Doorbell) = Arc::into_raw(bell.clone());
@@ -113,6 +106,22 @@ impl Doorbell {
 
   /// Wakes the owning thread. Any thread; coalesced by libuv (one callback for several rings).
   pub fn ring(&self) {
+    let deferred = DEFERRED.with(|d| {
+      let mut d = d.borrow_mut();
+      match d.as_mut() {
+        // Only bells of this thread are ever deferred (the list exists on this thread only).
+        Some(list) if self.thread == std::thread::current().id() => {
+          if !list.iter().any(|p| std::ptr::eq(*p, self)) {
+            list.push(self as *const Doorbell);
+          }
+          true
+        }
+        _ => false,
+      }
+    });
+    if deferred {
+      return;
+    }
     let handle = self.handle.read().unwrap_or_else(|p| p.into_inner());
     if !handle.is_null() {
       unsafe { (self.uv.async_send)(*handle) };
@@ -164,44 +173,51 @@ impl Doorbell {
 
 unsafe extern "C" fn on_ring(handle: *mut c_void) {
   let bell = &*(*(handle as *const *const Doorbell));
-  if bell.handle.read().map(|h| h.is_null()).unwrap_or(true) {
-    return;
-  }
-  let env = bell.env;
-  let mut scope = ptr::null_mut();
-  if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
-    return;
-  }
-  let mut func = ptr::null_mut();
-  // napi_make_callback wants an object as the receiver.
-  let mut recv = ptr::null_mut();
-  if sys::napi_get_reference_value(env, bell.callback, &mut func) == sys::Status::napi_ok
-    && !func.is_null()
-    && sys::napi_get_global(env, &mut recv) == sys::Status::napi_ok
-  {
-    let mut result = ptr::null_mut();
-    let status = sys::napi_make_callback(
-      env,
-      ptr::null_mut(),
-      recv,
-      func,
-      0,
-      ptr::null(),
-      &mut result,
-    );
-    if status == sys::Status::napi_pending_exception {
-      let mut error = ptr::null_mut();
-      if sys::napi_get_and_clear_last_exception(env, &mut error) == sys::Status::napi_ok {
-        sys::napi_fatal_exception(env, error);
+  bell.call_js();
+}
+
+impl Doorbell {
+  /// Runs the callback (on the bell's thread, from the event loop), as a Node callback.
+  unsafe fn call_js(&self) {
+    if self.handle.read().map(|h| h.is_null()).unwrap_or(true) {
+      return;
+    }
+    let env = self.env;
+    let mut scope = ptr::null_mut();
+    if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
+      return;
+    }
+    let mut func = ptr::null_mut();
+    // napi_make_callback wants an object as the receiver.
+    let mut recv = ptr::null_mut();
+    if sys::napi_get_reference_value(env, self.callback, &mut func) == sys::Status::napi_ok
+      && !func.is_null()
+      && sys::napi_get_global(env, &mut recv) == sys::Status::napi_ok
+    {
+      let mut result = ptr::null_mut();
+      let status = sys::napi_make_callback(
+        env,
+        ptr::null_mut(),
+        recv,
+        func,
+        0,
+        ptr::null(),
+        &mut result,
+      );
+      if status == sys::Status::napi_pending_exception {
+        let mut error = ptr::null_mut();
+        if sys::napi_get_and_clear_last_exception(env, &mut error) == sys::Status::napi_ok {
+          sys::napi_fatal_exception(env, error);
+        }
       }
     }
+    sys::napi_close_handle_scope(env, scope);
   }
-  sys::napi_close_handle_scope(env, scope);
 }
 
 unsafe extern "C" fn on_close(handle: *mut c_void) {
   let bell = Arc::from_raw(*(handle as *const *const Doorbell));
-  std::alloc::dealloc(handle.cast(), layout(bell.uv));
+  std::alloc::dealloc(handle.cast(), bell.uv.layout(UV_ASYNC));
   drop(bell);
 }
 

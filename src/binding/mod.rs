@@ -7,4 +7,6 @@ pub mod error;
 pub mod probe;
 pub mod raw;
 pub mod scratch;
+pub mod uv;
 pub mod wake;
+pub mod watch;

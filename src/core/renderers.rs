@@ -3,8 +3,10 @@
 
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::envelope::{EndpointId, Envelope, RendererId};
+pub use super::waiter::Park;
 use super::waiter::Waiter;
 
 /// Where a renderer's JS runs. Fixed numbers: they cross to JS.
@@ -39,6 +41,11 @@ pub trait Link: Send + Sync + std::fmt::Debug {
   /// Reads and delivers whatever has arrived, now, on the calling thread (a thread blocked in
   /// sendSync polls for its answer). Does nothing if another thread is reading.
   fn poll(&self) {}
+  /// Blocks the calling thread (a sendSync waiting for its answer) until input arrives, at
+  /// most `timeout`, where the calling thread is this link's reader; `poll` then reads it.
+  fn park(&self, _timeout: Duration) -> Park {
+    Park::Unsupported
+  }
 }
 
 /// A renderer hosted here whose main side is in another process.

@@ -19,7 +19,7 @@ use super::mailbox::Mailbox;
 use super::pending::{Pending, PendingTable, Wait};
 use super::registry::{Registry, Scope};
 use super::renderers::{Link, Renderer, RendererKind, Renderers, Side, Uplink};
-use super::waiter::{Reply, SpinPolicy};
+use super::waiter::{Park, Reply, SpinPolicy};
 
 pub mod remote;
 
@@ -737,8 +737,18 @@ impl Core {
     };
     wakes.run();
     let outcome = match uplink {
-      Some(link) => waiter.wait(self.policy(), &mut || link.poll(), give_up),
-      None => waiter.wait(self.policy(), &mut || {}, give_up),
+      Some(link) => waiter.wait(
+        self.policy(),
+        &mut || link.poll(),
+        &mut |timeout| link.park(timeout),
+        give_up,
+      ),
+      None => waiter.wait(
+        self.policy(),
+        &mut || {},
+        &mut |_| Park::Unsupported,
+        give_up,
+      ),
     };
     if outcome.is_err() {
       self.lock().pending.remove(request);

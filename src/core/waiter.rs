@@ -98,6 +98,16 @@ impl SpinBudget {
   }
 }
 
+/// How a wait for input on a connection (`Link::park`) ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Park {
+  /// This thread does not read the connection: wait to be woken instead.
+  Unsupported,
+  /// Something arrived (or the connection ended): read it.
+  Input,
+  TimedOut,
+}
+
 #[derive(Debug)]
 enum Slot {
   Idle,
@@ -173,10 +183,13 @@ impl Waiter {
   /// Blocks until the armed request is answered or `give_up` says to stop (checked every tick).
   /// While spinning, `poll` is called between checks: a thread whose answer comes over a
   /// connection reads it itself rather than waiting for the connection's reader to wake.
+  /// Once done spinning, `park` is tried first: where this thread reads that connection itself,
+  /// it sleeps until input arrives there, then `poll`s; otherwise it sleeps until woken.
   pub fn wait(
     &self,
     policy: SpinPolicy,
     poll: &mut dyn FnMut(),
+    park: &mut dyn FnMut(Duration) -> Park,
     give_up: &mut dyn FnMut() -> bool,
   ) -> Result<Reply, CoreError> {
     let start = Instant::now();
@@ -211,13 +224,31 @@ impl Waiter {
           .learn(caught, start.elapsed(), spin, policy.spin);
         return outcome;
       }
-      self.parked.store(true, Ordering::Relaxed);
-      let (guard, timeout) = self
-        .cv
-        .wait_timeout(slot, policy.tick)
-        .unwrap_or_else(|p| p.into_inner());
-      slot = guard;
-      if timeout.timed_out() && matches!(*slot, Slot::Waiting(_)) {
+      let timed_out = {
+        drop(slot);
+        match park(policy.tick) {
+          Park::Input => {
+            poll();
+            false
+          }
+          Park::TimedOut => true,
+          Park::Unsupported => {
+            slot = self.lock();
+            if let Slot::Done(_) = *slot {
+              continue;
+            }
+            self.parked.store(true, Ordering::Relaxed);
+            let (guard, timeout) = self
+              .cv
+              .wait_timeout(slot, policy.tick)
+              .unwrap_or_else(|p| p.into_inner());
+            drop(guard);
+            timeout.timed_out()
+          }
+        }
+      };
+      slot = self.lock();
+      if timed_out && matches!(*slot, Slot::Waiting(_)) {
         drop(slot);
         let stop = give_up();
         slot = self.lock();
@@ -252,7 +283,9 @@ mod tests {
     w.arm(1);
     assert!(w.complete(1, Ok(Reply::value(vec![7]))));
     let r = w
-      .wait(quick(), &mut || {}, &mut || panic!("no tick expected"))
+      .wait(quick(), &mut || {}, &mut |_| Park::Unsupported, &mut || {
+        panic!("no tick expected")
+      })
       .unwrap();
     assert_eq!(r.payload, vec![7]);
   }
@@ -266,7 +299,11 @@ mod tests {
       thread::sleep(Duration::from_millis(30));
       w2.complete(9, Ok(Reply::status(Status::NeverSent)))
     });
-    let r = w.wait(quick(), &mut || {}, &mut || false).unwrap();
+    let r = w
+      .wait(quick(), &mut || {}, &mut |_| Park::Unsupported, &mut || {
+        false
+      })
+      .unwrap();
     assert_eq!(r.status, Status::NeverSent);
     assert!(t.join().unwrap());
   }
@@ -279,7 +316,11 @@ mod tests {
     assert!(w.complete(2, Ok(Reply::value(vec![2]))));
     assert!(!w.complete(2, Ok(Reply::value(vec![3]))));
     assert_eq!(
-      w.wait(quick(), &mut || {}, &mut || false).unwrap().payload,
+      w.wait(quick(), &mut || {}, &mut |_| Park::Unsupported, &mut || {
+        false
+      })
+      .unwrap()
+      .payload,
       vec![2]
     );
     // after the wait the slot is idle: nothing can be completed
@@ -291,7 +332,7 @@ mod tests {
     let w = Waiter::default();
     w.arm(3);
     let mut asked = 0;
-    let r = w.wait(quick(), &mut || {}, &mut || {
+    let r = w.wait(quick(), &mut || {}, &mut |_| Park::Unsupported, &mut || {
       asked += 1;
       asked == 3
     });
@@ -311,7 +352,9 @@ mod tests {
       w2.cancel(CoreError::Disconnected)
     });
     assert_eq!(
-      w.wait(quick(), &mut || {}, &mut || false),
+      w.wait(quick(), &mut || {}, &mut |_| Park::Unsupported, &mut || {
+        false
+      }),
       Err(CoreError::Disconnected)
     );
     assert!(t.join().unwrap());
@@ -368,13 +411,19 @@ mod budget_tests {
       std::thread::sleep(Duration::from_millis(20));
       w3.complete(1, Ok(Reply::value(vec![])))
     });
-    w2.wait(policy, &mut || {}, &mut || false).unwrap();
+    w2.wait(policy, &mut || {}, &mut |_| Park::Unsupported, &mut || {
+      false
+    })
+    .unwrap();
     assert!(t.join().unwrap());
     assert_eq!(w2.budget.get(policy.spin), Duration::from_micros(50));
     // answered before the wait: caught at once, the budget doubles
     w2.arm(2);
     w2.complete(2, Ok(Reply::value(vec![])));
-    w2.wait(policy, &mut || {}, &mut || false).unwrap();
+    w2.wait(policy, &mut || {}, &mut |_| Park::Unsupported, &mut || {
+      false
+    })
+    .unwrap();
     assert_eq!(w2.budget.get(policy.spin), Duration::from_micros(100));
   }
 }
@@ -400,9 +449,63 @@ mod poll_tests {
           w.complete(5, Ok(Reply::value(vec![1])));
         }
       },
+      &mut |_| panic!("answered while spinning: no park"),
       &mut || panic!("answered while spinning: no tick"),
     );
     assert_eq!(r, Ok(Reply::value(vec![1])));
     assert_eq!(polls, 3);
+  }
+
+  #[test]
+  fn a_thread_that_reads_its_connection_parks_on_it_and_reads_what_arrives() {
+    let w = Waiter::default();
+    w.arm(8);
+    let policy = SpinPolicy {
+      spin: Duration::ZERO,
+      tick: Duration::from_millis(5),
+    };
+    // The connection: quiet for two ticks, then the answer arrives.
+    let arrived = std::cell::Cell::new(false);
+    let mut parks = Vec::new();
+    let mut ticks = 0;
+    let r = w.wait(
+      policy,
+      &mut || {
+        if arrived.get() {
+          w.complete(8, Ok(Reply::value(vec![3])));
+        }
+      },
+      &mut |timeout| {
+        parks.push(timeout);
+        if parks.len() < 3 {
+          Park::TimedOut
+        } else {
+          arrived.set(true);
+          Park::Input
+        }
+      },
+      &mut || {
+        ticks += 1;
+        false
+      },
+    );
+    assert_eq!(r, Ok(Reply::value(vec![3])));
+    assert_eq!(parks, vec![policy.tick; 3], "parked one tick at a time");
+    assert_eq!(ticks, 2, "asked whether to give up after each quiet tick");
+  }
+
+  #[test]
+  fn a_parked_reader_gives_up_when_told_to() {
+    let w = Waiter::default();
+    w.arm(2);
+    let policy = SpinPolicy {
+      spin: Duration::ZERO,
+      tick: Duration::from_millis(1),
+    };
+    let r = w.wait(policy, &mut || {}, &mut |_| Park::TimedOut, &mut || true);
+    assert_eq!(r, Err(CoreError::Cancelled));
+    // the slot is free for the next request
+    w.arm(3);
+    assert!(w.complete(3, Ok(Reply::value(vec![]))));
   }
 }

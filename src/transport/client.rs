@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::connection::{Connection, Peer};
 use super::frame::{self, Decoder, Frame, BYE, HANDSHAKE_MAX_FRAME, HELLO, REJECT, WELCOME};
+use super::handoff;
 use super::handshake::{Bye, Hello, Reject, Welcome, PROTOCOL};
 use super::runtime::runtime;
 use super::socket;
@@ -134,7 +135,7 @@ pub fn connect(
   stream.set_nonblocking(true)?;
   let conn = {
     let _runtime = runtime().enter();
-    Connection::new(tokio::net::UnixStream::from_std(stream)?)
+    Connection::new(tokio::net::UnixStream::from_std(stream)?)?
   };
   let renderer = global()
     .open_uplink(host, welcome.renderer, conn.clone())
@@ -143,9 +144,11 @@ pub fn connect(
     .lock()
     .unwrap_or_else(|p| p.into_inner())
     .push(Arc::downgrade(&conn));
+  conn.prepare_reading(decoder);
+  conn.set_peer(Arc::new(MainPeer { renderer }));
+  handoff::offer(host, &conn);
   runtime().spawn(conn.clone().write_loop());
-  let peer = Arc::new(MainPeer { renderer });
-  runtime().spawn(conn.clone().read_loop(decoder, peer));
+  runtime().spawn(conn.clone().read_loop());
   Ok(Connected { renderer, welcome })
 }
 

@@ -7,8 +7,13 @@
 //! core at once. When a frame is expected soon (a sendSync's answer, or the next sendSync of a
 //! renderer that was just answered) the reader polls for a short while instead of sleeping:
 //! waking a sleeping thread is what costs. How long adapts to whether such polls pay off.
+//!
+//! Better still, the JS thread the frames are for can take the reading over (`take_over`): its
+//! own event loop watches the socket and reads it (`pump`), and a sendSync blocked on it waits
+//! in `poll(2)` on the socket (`Link::park`), so an answer costs one wake-up instead of two
+//! (the reader task's, then the JS thread's). The reader task then stops.
 
-use std::io;
+use std::io::{self, Write};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -21,7 +26,7 @@ use super::frame::{self, Decoder, Frame, BYE};
 use super::handshake::Bye;
 use super::outgoing::Outgoing;
 use super::socket;
-use crate::core::renderers::Link;
+use crate::core::renderers::{Link, Park};
 use crate::core::router::global;
 use crate::core::router::remote::ProtocolError;
 use crate::core::waiter::SpinBudget;
@@ -29,6 +34,10 @@ use crate::core::{Envelope, Kind};
 
 /// Bytes read at a time.
 const READ_CHUNK: usize = 256 * 1024;
+
+/// Reads per `pump`: a JS thread reading a busy socket gets back to dispatching (and its other
+/// I/O) after this many; its event loop calls again while input is left.
+const PUMP_READS: usize = 8;
 
 /// What the reader hands frames to.
 pub trait Peer: Send + Sync + 'static {
@@ -67,7 +76,13 @@ struct Outbox {
 }
 
 pub struct Connection {
-  stream: UnixStream,
+  /// The socket (non-blocking): read and written directly, through its descriptor.
+  sock: std::os::unix::net::UnixStream,
+  /// The socket as registered with tokio's reactor (a duplicate descriptor), to wait for input
+  /// (the reader task) or for room to write. A JS thread that takes the reading over drops it:
+  /// the reactor's thread would otherwise wake for every frame that arrives, and every time the
+  /// peer reads. A write that must wait then registers the socket for as long as it waits.
+  reactor: Mutex<Option<Arc<UnixStream>>>,
   outbox: Mutex<Outbox>,
   kick: Notify,
   closed: AtomicBool,
@@ -84,12 +99,18 @@ pub struct Connection {
   peer: OnceLock<Arc<dyn Peer>>,
   /// Why a polling thread found the connection broken (the reader task reports it).
   failure: Mutex<Option<String>>,
+  /// A JS thread reads this connection now (`take_over`); the reader task stops.
+  js_reads: AtomicBool,
+  /// Wakes the reader task to see that it was taken over.
+  handed_over: Notify,
+  /// The peer has been told the connection ended (once, by whoever saw the end first).
+  finished: AtomicBool,
 }
 
 impl std::fmt::Debug for Connection {
   fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
     f.debug_struct("Connection")
-      .field("fd", &self.stream.as_raw_fd())
+      .field("fd", &self.sock.as_raw_fd())
       .finish()
   }
 }
@@ -105,10 +126,13 @@ fn now() -> u64 {
 
 impl Connection {
   /// Wraps a connected stream; call from inside the runtime.
-  pub fn new(stream: UnixStream) -> Arc<Connection> {
+  pub fn new(stream: UnixStream) -> io::Result<Arc<Connection>> {
     socket::grow_buffers(&stream);
-    Arc::new(Connection {
-      stream,
+    let sock = stream.into_std()?;
+    let reactor = UnixStream::from_std(sock.try_clone()?)?;
+    Ok(Arc::new(Connection {
+      sock,
+      reactor: Mutex::new(Some(Arc::new(reactor))),
       outbox: Mutex::new(Outbox::default()),
       kick: Notify::new(),
       closed: AtomicBool::new(false),
@@ -120,11 +144,91 @@ impl Connection {
       reading: Mutex::new(None),
       peer: OnceLock::new(),
       failure: Mutex::new(None),
-    })
+      js_reads: AtomicBool::new(false),
+      handed_over: Notify::new(),
+      finished: AtomicBool::new(false),
+    }))
   }
 
-  pub fn stream(&self) -> &UnixStream {
-    &self.stream
+  /// The socket's file descriptor (to watch it for input).
+  pub fn fd(&self) -> i32 {
+    self.sock.as_raw_fd()
+  }
+
+  /// The socket as registered with the reactor, unless a JS thread reads it.
+  pub fn reactor(&self) -> Option<Arc<UnixStream>> {
+    lock(&self.reactor).clone()
+  }
+
+  /// Installs the reading side, before `read_loop` and before the
+  /// connection is offered to a JS thread (`handoff`).
+  pub fn prepare_reading(&self, decoder: Decoder) {
+    *lock(&self.reading) = Some(Reading {
+      decoder,
+      chunk: vec![0u8; READ_CHUNK],
+    });
+  }
+
+  /// Where frames go from now on (once).
+  pub fn set_peer(&self, peer: Arc<dyn Peer>) {
+    let _ = self.peer.set(peer);
+  }
+
+  /// From now on the calling JS thread reads this connection (`pump`, `Link::park`), and the
+  /// reader task stops. False if it has ended already.
+  pub fn take_over(&self) -> bool {
+    if self.finished.load(Ordering::SeqCst) {
+      return false;
+    }
+    self.js_reads.store(true, Ordering::SeqCst);
+    // Deregistered once the reader task lets go of it too.
+    lock(&self.reactor).take();
+    self.handed_over.notify_one();
+    true
+  }
+
+  /// Whether the peer has been told the connection ended.
+  pub fn is_finished(&self) -> bool {
+    self.finished.load(Ordering::SeqCst)
+  }
+
+  /// Reads and delivers what has arrived (a bounded amount), on the JS thread that took the
+  /// connection over. Returns false once the connection has ended (and the peer was told).
+  pub fn pump(&self) -> bool {
+    match self.read_round(None, false, PUMP_READS) {
+      Read::Some | Read::Nothing => !self.is_finished(),
+      Read::End => {
+        self.finish(None);
+        false
+      }
+      Read::Failed(e) => {
+        self.finish(Some(e));
+        false
+      }
+    }
+  }
+
+  /// Ends a connection taken over by a JS thread that stops reading it (its thread is going
+  /// away): the peer is told as if it had ended.
+  pub fn abandon(&self) {
+    self.finish(None);
+  }
+
+  /// Ends the connection and tells the peer, once: `outcome` is why, if it broke.
+  fn finish(&self, outcome: Option<String>) {
+    if self.finished.swap(true, Ordering::SeqCst) {
+      return;
+    }
+    let error = lock(&self.failure).take().or(outcome);
+    let error = if self.is_closed() && error.is_none() {
+      None
+    } else {
+      error
+    };
+    self.shut();
+    if let Some(peer) = self.peer.get() {
+      peer.closed(error);
+    }
   }
 
   fn outbox(&self) -> MutexGuard<'_, Outbox> {
@@ -209,7 +313,7 @@ impl Connection {
   /// Writes without blocking, as much as the socket takes now.
   fn write_now(&self, out: &mut Outgoing) {
     while !out.is_empty() {
-      match self.stream.try_write_vectored(&out.slices()) {
+      match (&self.sock).write_vectored(&out.slices()) {
         Ok(n) => out.advance(n),
         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
         Err(_) => break,
@@ -256,10 +360,36 @@ impl Connection {
   pub fn shut(&self) {
     if !self.closed.swap(true, Ordering::SeqCst) {
       unsafe {
-        libc::shutdown(self.stream.as_raw_fd(), libc::SHUT_RDWR);
+        libc::shutdown(self.sock.as_raw_fd(), libc::SHUT_RDWR);
       }
       self.kick.notify_one();
     }
+  }
+
+  /// Writes all of `out`, waiting for room when the socket is full (through the reactor
+  /// registration, or one made for this wait when a JS thread reads the socket).
+  async fn write_all(&self, out: &mut Outgoing) -> io::Result<()> {
+    self.write_now(out);
+    if out.is_empty() {
+      return Ok(());
+    }
+    let reactor = match self.reactor() {
+      Some(r) => r,
+      None => Arc::new(UnixStream::from_std(self.sock.try_clone()?)?),
+    };
+    while !out.is_empty() {
+      reactor.writable().await?;
+      match reactor.try_write_vectored(&out.slices()) {
+        Ok(n) => out.advance(n),
+        Err(e)
+          if matches!(
+            e.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+          ) => {}
+        Err(e) => return Err(e),
+      }
+    }
+    Ok(())
   }
 
   /// The writer task: writes what accumulates, one syscall per batch where the socket allows.
@@ -276,7 +406,7 @@ impl Connection {
           out.busy = true;
           std::mem::take(&mut out.pending)
         };
-        if write_all(&self.stream, &mut now).await.is_err() {
+        if self.write_all(&mut now).await.is_err() {
           self.shut();
           return;
         }
@@ -292,17 +422,20 @@ impl Connection {
     }
   }
 
-  /// The reader task: decodes frames and hands them to `peer` until the connection ends.
-  pub async fn read_loop(self: Arc<Self>, decoder: Decoder, peer: Arc<dyn Peer>) {
-    let _ = self.peer.set(peer.clone());
-    *lock(&self.reading) = Some(Reading {
-      decoder,
-      chunk: vec![0u8; READ_CHUNK],
-    });
+  /// The reader task: decodes frames and hands them to `peer` until the connection ends, or
+  /// until a JS thread takes the reading over.
+  /// Call `prepare_reading` and `set_peer` first.
+  pub async fn read_loop(self: Arc<Self>) {
+    let Some(reactor) = self.reactor() else {
+      return;
+    };
     // Set after sleeping: what is read next is what the spin (if any) waited for in vain.
     let mut slept = false;
     let outcome = loop {
-      match self.read_round(true, false) {
+      if self.js_reads.load(Ordering::SeqCst) {
+        return;
+      }
+      match self.read_round(Some(&reactor), false, usize::MAX) {
         Read::End => break None,
         Read::Failed(e) => break Some(e),
         Read::Some => {
@@ -320,27 +453,28 @@ impl Connection {
         Read::Failed(e) => break Some(e),
         Read::Some => continue,
         Read::Nothing => {
-          if let Err(e) = self.stream.readable().await {
-            break Some(e.to_string());
+          tokio::select! {
+            ready = reactor.readable() => {
+              if let Err(e) = ready {
+                break Some(e.to_string());
+              }
+            }
+            _ = self.handed_over.notified() => {}
           }
           slept = true;
         }
       }
     };
-    let error = lock(&self.failure).take().or(outcome);
-    let error = if self.is_closed() && error.is_none() {
-      None
-    } else {
-      error
-    };
-    self.shut();
-    peer.closed(error);
+    self.finish(outcome);
   }
 
   /// Polls the socket while an answer is expected soon.
   fn spin(&self) -> Read {
     while now() < self.spin_until.load(Ordering::Relaxed) {
-      match self.read_round(false, false) {
+      if self.js_reads.load(Ordering::Relaxed) {
+        return Read::Nothing;
+      }
+      match self.read_round(None, false, usize::MAX) {
         Read::Nothing => std::thread::yield_now(),
         Read::Some => {
           self.expected_arrived(true);
@@ -356,8 +490,8 @@ impl Connection {
   /// through tokio, which keeps its readiness state right (the reader task, before it sleeps);
   /// otherwise read the fd directly (tokio's `try_read` answers from its cached readiness,
   /// which only the reactor's next poll renews, so polling through it would poll nothing).
-  /// `try_only`: give up at once if another thread is reading.
-  fn read_round(&self, tokio: bool, try_only: bool) -> Read {
+  /// `try_only`: give up at once if another thread is reading. At most `reads` reads.
+  fn read_round(&self, tokio: Option<&UnixStream>, try_only: bool, reads: usize) -> Read {
     let mut guard = if try_only {
       match self.reading.try_lock() {
         Ok(g) => g,
@@ -373,22 +507,19 @@ impl Connection {
       return Read::Nothing;
     };
     let mut got = false;
-    loop {
+    for _ in 0..reads {
       if let Err(e) = self.deliver(&mut reading.decoder, &**peer) {
         return Read::Failed(e);
       }
       // The rest of a large payload goes straight into place; anything else through `chunk`.
-      let fd = self.stream.as_raw_fd();
+      let fd = self.sock.as_raw_fd();
       let (direct, ptr, len) = match reading.decoder.spare() {
         Some(spare) => (true, spare.as_mut_ptr().cast::<u8>(), spare.len()),
         None => (false, reading.chunk.as_mut_ptr(), reading.chunk.len()),
       };
-      let n = if tokio {
-        self
-          .stream
-          .try_io(tokio::io::Interest::READABLE, || recv_into(fd, ptr, len))
-      } else {
-        recv_into(fd, ptr, len)
+      let n = match tokio {
+        Some(reactor) => reactor.try_io(tokio::io::Interest::READABLE, || recv_into(fd, ptr, len)),
+        None => recv_into(fd, ptr, len),
       };
       match n {
         Ok(0) => return Read::End,
@@ -400,6 +531,11 @@ impl Connection {
             reading.decoder.push(&reading.chunk[..n]);
           }
           got = true;
+          if n < len {
+            // The socket had no more just now: no second read to learn it (readiness says
+            // when more comes).
+            break;
+          }
         }
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
           return if got { Read::Some } else { Read::Nothing };
@@ -407,6 +543,15 @@ impl Connection {
         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
         Err(e) => return Read::Failed(e.to_string()),
       }
+    }
+    // Out of reads with input perhaps left: deliver what was read; the caller comes back.
+    if let Err(e) = self.deliver(&mut reading.decoder, &**peer) {
+      return Read::Failed(e);
+    }
+    if got {
+      Read::Some
+    } else {
+      Read::Nothing
     }
   }
 
@@ -464,22 +609,6 @@ fn recv_into(fd: i32, ptr: *mut u8, len: usize) -> io::Result<usize> {
   }
 }
 
-async fn write_all(stream: &UnixStream, out: &mut Outgoing) -> io::Result<()> {
-  while !out.is_empty() {
-    stream.writable().await?;
-    match stream.try_write_vectored(&out.slices()) {
-      Ok(n) => out.advance(n),
-      Err(e)
-        if matches!(
-          e.kind(),
-          io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-        ) => {}
-      Err(e) => return Err(e),
-    }
-  }
-  Ok(())
-}
-
 impl Link for Connection {
   fn send(&self, envelope: Envelope, channel: &str) -> bool {
     // Someone waits on these: write them now rather than after a thread hop.
@@ -503,13 +632,34 @@ impl Link for Connection {
   }
 
   fn poll(&self) {
-    match self.read_round(false, true) {
+    if self.js_reads.load(Ordering::Relaxed) {
+      self.pump();
+      return;
+    }
+    match self.read_round(None, true, usize::MAX) {
       // The reader task sees the end too (it is sticky) and reports it.
       Read::Some | Read::Nothing | Read::End => {}
       Read::Failed(e) => {
         *lock(&self.failure) = Some(e);
         self.shut();
       }
+    }
+  }
+
+  fn park(&self, timeout: Duration) -> Park {
+    if !self.js_reads.load(Ordering::Relaxed) || self.is_finished() {
+      return Park::Unsupported;
+    }
+    let mut fds = libc::pollfd {
+      fd: self.fd(),
+      events: libc::POLLIN,
+      revents: 0,
+    };
+    let ms = timeout.as_millis().clamp(1, i32::MAX as u128) as i32;
+    match unsafe { libc::poll(&mut fds, 1, ms) } {
+      0 => Park::TimedOut,
+      // Input, the end, an error, or a signal: the caller reads (and so finds out) at once.
+      _ => Park::Input,
     }
   }
 }

@@ -4,11 +4,13 @@
 //! - `socket`: what is specific to the OS (Unix domain sockets here);
 //! - `runtime`: the tokio runtime the connections run on;
 //! - `connection`: one connection: buffered writes, the reader, the core's `Link`;
-//! - `server`: main side, accepting renderers; `client`: renderer side, connecting to main.
+//! - `server`: main side, accepting renderers; `client`: renderer side, connecting to main;
+//! - `handoff`: connections offered to the JS thread they serve, to read on its own loop.
 
 pub mod client;
 pub mod connection;
 pub mod frame;
+pub mod handoff;
 pub mod handshake;
 pub mod outgoing;
 pub mod runtime;

@@ -16,6 +16,7 @@ use tokio::sync::Notify;
 
 use super::connection::{Connection, Peer};
 use super::frame::{Decoder, Frame, HANDSHAKE_MAX_FRAME, HELLO, REJECT, WELCOME};
+use super::handoff;
 use super::handshake::{new_token, same_token, Hello, Reject, Welcome, PROTOCOL};
 use super::runtime::runtime;
 use super::socket;
@@ -130,7 +131,10 @@ impl Server {
       );
       return;
     }
-    let conn = Connection::new(stream);
+    let conn = match Connection::new(stream) {
+      Ok(conn) => conn,
+      Err(e) => return self.report("ERR_IPC_ACCEPT", &e.to_string(), pid),
+    };
     let mut decoder = Decoder::new(HANDSHAKE_MAX_FRAME.min(self.max_frame));
     let hello = match tokio::time::timeout(HANDSHAKE_TIMEOUT, read_hello(&conn, &mut decoder)).await
     {
@@ -164,11 +168,14 @@ impl Server {
       let json = serde_json::to_vec(&welcome).expect("serializable");
       conn.queue_handshake(true, WELCOME, &json);
     };
+    decoder.set_max(self.max_frame);
+    conn.prepare_reading(decoder);
+    // Before main hears of it: main's thread takes it over when it does.
+    handoff::offer(self.hub, &conn);
     let id = match global().accept_remote(self.hub, hello.renderer, conn.clone(), info, welcome) {
       Ok(id) => id,
       Err(e) => return self.refuse(&conn, e.code(), &e.to_string(), pid),
     };
-    decoder.set_max(self.max_frame);
     tokio::spawn(conn.clone().write_loop());
     let peer = Arc::new(RendererPeer {
       id,
@@ -176,7 +183,8 @@ impl Server {
       conn: conn.clone(),
       pid,
     });
-    conn.read_loop(decoder, peer).await;
+    conn.set_peer(peer);
+    conn.read_loop().await;
   }
 
   fn refuse(&self, conn: &Arc<Connection>, code: &str, message: &str, pid: Option<i32>) {
@@ -211,8 +219,9 @@ async fn read_hello(conn: &Connection, decoder: &mut Decoder) -> Result<Hello, S
       Some(_) => return Err("the first frame must be HELLO".into()),
       None => {}
     }
-    conn.stream().readable().await.map_err(|e| e.to_string())?;
-    match conn.stream().try_read(&mut chunk) {
+    let reactor = conn.reactor().ok_or("not registered with the reactor")?;
+    reactor.readable().await.map_err(|e| e.to_string())?;
+    match reactor.try_read(&mut chunk) {
       Ok(0) => return Err("closed during the handshake".into()),
       Ok(n) => decoder.push(&chunk[..n]),
       Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}

@@ -13,6 +13,14 @@ use crate::core::router::{global, Delivery};
 use crate::core::waiter::Reply;
 use crate::core::{EndpointId, Kind, Status};
 
+/// `client::goodbye` ends every connection to a main in the process: the test that calls it
+/// holds this exclusively, every other test that keeps a connection open holds it shared.
+static GOODBYE: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+fn shared() -> std::sync::RwLockReadGuard<'static, ()> {
+  GOODBYE.read().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Waits (bounded) for the next delivery of an endpoint's mailbox.
 fn next(ep: EndpointId) -> Delivery {
   let deadline = Instant::now() + Duration::from_secs(10);
@@ -32,16 +40,45 @@ fn diagnostic_code(ep: EndpointId) -> String {
   v["code"].as_str().unwrap().to_owned()
 }
 
-#[test]
-fn a_renderer_process_talks_to_its_main_over_the_socket() {
+/// A main endpoint listening, and a renderer endpoint connected to it.
+struct Pair {
+  main: EndpointId,
+  server: std::sync::Arc<Server>,
+  host: EndpointId,
+  /// The renderer's id in the renderer's process, and in main's.
+  local: u32,
+  remote: u32,
+}
+
+fn connected_pair() -> (Pair, std::sync::RwLockReadGuard<'static, ()>) {
+  let guard = shared();
   let core = global();
   let main = core.open_endpoint(None);
   let server = Server::listen(main, None, DEFAULT_MAX_FRAME).unwrap();
   let host = core.open_endpoint(None);
   let connected =
     client::connect(host, server.path(), server.token(), 0, DEFAULT_MAX_FRAME).unwrap();
-  let local = connected.renderer;
-  let remote = connected.welcome.renderer;
+  let pair = Pair {
+    main,
+    server,
+    host,
+    local: connected.renderer,
+    remote: connected.welcome.renderer,
+  };
+  (pair, guard)
+}
+
+#[test]
+fn a_renderer_process_talks_to_its_main_over_the_socket() {
+  let connected = connected_pair();
+  let core = global();
+  let Pair {
+    main,
+    server,
+    host,
+    local,
+    remote,
+  } = connected.0;
 
   // main hears of the new renderer first
   let d = next(main);
@@ -115,6 +152,7 @@ fn a_renderer_process_talks_to_its_main_over_the_socket() {
 
 #[test]
 fn a_renderer_that_says_goodbye_ends_cleanly_with_its_exit_code_after_its_last_messages() {
+  let _alone = GOODBYE.write().unwrap_or_else(|p| p.into_inner());
   let core = global();
   let main = core.open_endpoint(None);
   let server = Server::listen(main, None, DEFAULT_MAX_FRAME).unwrap();
@@ -146,6 +184,7 @@ fn a_renderer_that_says_goodbye_ends_cleanly_with_its_exit_code_after_its_last_m
 
 #[test]
 fn a_wrong_token_is_refused_and_reported() {
+  let _shared = shared();
   let core = global();
   let main = core.open_endpoint(None);
   let server = Server::listen(main, None, DEFAULT_MAX_FRAME).unwrap();
@@ -164,6 +203,7 @@ fn a_wrong_token_is_refused_and_reported() {
 
 #[test]
 fn bad_bytes_close_their_connection_only() {
+  let _shared = shared();
   let core = global();
   let main = core.open_endpoint(None);
   let server = Server::listen(main, None, 1024).unwrap();
@@ -205,6 +245,7 @@ fn bad_bytes_close_their_connection_only() {
 
 #[test]
 fn before_the_handshake_a_large_frame_is_refused_whatever_the_maximum() {
+  let _shared = shared();
   let core = global();
   let main = core.open_endpoint(None);
   let server = Server::listen(main, None, DEFAULT_MAX_FRAME).unwrap();
@@ -236,6 +277,7 @@ fn before_the_handshake_a_large_frame_is_refused_whatever_the_maximum() {
 /// process as another user; as anyone else, only this user's own connection is checked.
 #[test]
 fn a_connection_from_another_user_is_refused() {
+  let _shared = shared();
   // Set in the child: connect, say HELLO, read until main hangs up.
   const CHILD: &str = "IPC_MAIN_OTHER_USER_CHILD";
   if let Some(path) = std::env::var_os(CHILD) {
@@ -289,6 +331,7 @@ fn a_connection_from_another_user_is_refused() {
 
 #[test]
 fn a_malformed_frame_after_the_handshake_ends_that_renderer() {
+  let _shared = shared();
   let core = global();
   let main = core.open_endpoint(None);
   let server = Server::listen(main, None, DEFAULT_MAX_FRAME).unwrap();
@@ -335,6 +378,7 @@ fn a_malformed_frame_after_the_handshake_ends_that_renderer() {
 
 #[test]
 fn what_main_sent_before_a_forked_renderer_connected_arrives_first_and_in_order() {
+  let _shared = shared();
   let core = global();
   let main = core.open_endpoint(None);
   let server = Server::listen(main, None, DEFAULT_MAX_FRAME).unwrap();
@@ -363,6 +407,83 @@ fn what_main_sent_before_a_forked_renderer_connected_arrives_first_and_in_order(
       (Kind::Message, vec![i])
     );
   }
+  server.close();
+  core.close_endpoint(main);
+  core.close_endpoint(host);
+}
+
+#[test]
+fn threads_that_take_their_connections_over_read_them_themselves() {
+  let connected = connected_pair();
+  let core = global();
+  let Pair {
+    main,
+    server,
+    host,
+    local,
+    remote,
+  } = connected.0;
+  assert_eq!(next(main).envelope.kind, Kind::Connected);
+  // Both ends were offered to the endpoint their frames go to; each takes its own.
+  let renderer_side = super::handoff::take(host);
+  let main_side = super::handoff::take(main);
+  assert_eq!((renderer_side.len(), main_side.len()), (1, 1));
+  let (renderer_side, main_side) = (renderer_side[0].clone(), main_side[0].clone());
+  assert!(renderer_side.take_over() && main_side.take_over());
+  assert!(super::handoff::take(host).is_empty(), "taken once");
+
+  // main -> renderer: nobody but the renderer's thread reads it now
+  let ch = core.intern("ch");
+  core.send_to_renderer(main, remote, ch, vec![5]).unwrap();
+  thread::sleep(Duration::from_millis(50));
+  assert!(
+    global().pop(host, false).0.is_none(),
+    "the reader task stopped"
+  );
+  let deadline = Instant::now() + Duration::from_secs(10);
+  let d = loop {
+    assert!(renderer_side.pump());
+    if let (Some(d), _) = global().pop(host, false) {
+      break d;
+    }
+    assert!(Instant::now() < deadline, "nothing arrived");
+    thread::sleep(Duration::from_millis(1));
+  };
+  assert_eq!(
+    (d.envelope.kind, d.envelope.payload.clone()),
+    (Kind::Message, vec![5])
+  );
+
+  // a blocked sendSync waits on the socket itself (park) while main's side is pumped by its
+  // own thread
+  core.set_listening(Scope::Main(main), ch, true);
+  let pumped = main_side.clone();
+  let answer = thread::spawn(move || loop {
+    assert!(pumped.pump());
+    if let (Some(d), _) = global().pop(main, false) {
+      assert_eq!(d.envelope.kind, Kind::Sync);
+      // late, so the renderer has parked by then
+      thread::sleep(Duration::from_millis(20));
+      assert!(global().reply_sync(main, d.envelope.request, Reply::value(vec![4])));
+      return;
+    }
+    thread::sleep(Duration::from_millis(1));
+  });
+  assert_eq!(
+    core.sync_blocking(host, local, ch, vec![], &mut || false),
+    Ok(Reply::value(vec![4]))
+  );
+  answer.join().unwrap();
+
+  // main destroys it: the renderer's own read finds the end and reports it
+  core.destroy_renderer(main, remote).unwrap();
+  let deadline = Instant::now() + Duration::from_secs(10);
+  while renderer_side.pump() {
+    assert!(Instant::now() < deadline, "the end was not seen");
+    thread::sleep(Duration::from_millis(1));
+  }
+  assert!(renderer_side.is_finished());
+  assert_eq!(next(host).envelope.kind, Kind::Gone);
   server.close();
   core.close_endpoint(main);
   core.close_endpoint(host);
