@@ -49,8 +49,9 @@ pub trait Peer: Send + Sync + 'static {
   fn closed(&self, error: Option<String>);
 }
 
-/// The reading side: whoever holds it (the reader task, or a thread blocked in sendSync that
-/// polls for its answer) reads, so frames are never split between two readers.
+/// The reading side: whoever holds it (the reader task, the JS thread that took the reading
+/// over, or a thread blocked in sendSync that polls for its answer) reads, so frames are never
+/// split between two readers.
 struct Reading {
   decoder: Decoder,
   chunk: Vec<u8>,
@@ -58,7 +59,8 @@ struct Reading {
 
 /// What one round of reading found.
 enum Read {
-  /// Something was read (and delivered); the socket has nothing more now.
+  /// Something was read (and delivered); there may be more (the read was cut short, or more
+  /// arrived since).
   Some,
   /// Nothing to read now.
   Nothing,
@@ -94,7 +96,7 @@ pub struct Connection {
   expecting: AtomicBool,
   /// Set by a BYE frame: the peer's exit code.
   exit_code: Mutex<Option<i32>>,
-  /// Set once the reader starts: the reading side, and where frames go.
+  /// Set by `prepare_reading` and `set_peer`: the reading side, and where frames go.
   reading: Mutex<Option<Reading>>,
   peer: OnceLock<Arc<dyn Peer>>,
   /// Why a polling thread found the connection broken (the reader task reports it).
@@ -248,6 +250,10 @@ impl Connection {
   /// blocked sendSync spins before parking (one policy for both, see waiter.rs), less while
   /// such spins have been in vain.
   pub fn expect_soon(&self) {
+    if self.js_reads.load(Ordering::Relaxed) {
+      // No reader task to spin: the JS thread's loop (or the blocked sendSync) reads the answer.
+      return;
+    }
     let spin = self.spin_budget.get(global().policy().spin).as_nanos() as u64;
     let from = now();
     self.spin_from.store(from, Ordering::Relaxed);
