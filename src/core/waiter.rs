@@ -224,30 +224,31 @@ impl Waiter {
           .learn(caught, start.elapsed(), spin, policy.spin);
         return outcome;
       }
-      let timed_out = {
-        drop(slot);
-        match park(policy.tick) {
-          Park::Input => {
-            poll();
-            false
+      drop(slot);
+      let timed_out = match park(policy.tick) {
+        Park::Input => {
+          poll();
+          slot = self.lock();
+          false
+        }
+        Park::TimedOut => {
+          slot = self.lock();
+          true
+        }
+        Park::Unsupported => {
+          slot = self.lock();
+          if let Slot::Done(_) = *slot {
+            continue;
           }
-          Park::TimedOut => true,
-          Park::Unsupported => {
-            slot = self.lock();
-            if let Slot::Done(_) = *slot {
-              continue;
-            }
-            self.parked.store(true, Ordering::Relaxed);
-            let (guard, timeout) = self
-              .cv
-              .wait_timeout(slot, policy.tick)
-              .unwrap_or_else(|p| p.into_inner());
-            drop(guard);
-            timeout.timed_out()
-          }
+          self.parked.store(true, Ordering::Relaxed);
+          let (guard, timeout) = self
+            .cv
+            .wait_timeout(slot, policy.tick)
+            .unwrap_or_else(|p| p.into_inner());
+          slot = guard;
+          timeout.timed_out()
         }
       };
-      slot = self.lock();
       if timed_out && matches!(*slot, Slot::Waiting(_)) {
         drop(slot);
         let stop = give_up();
