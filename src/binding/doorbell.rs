@@ -20,6 +20,7 @@ use std::sync::{Arc, RwLock};
 
 use napi::sys;
 
+use super::cleanup;
 use super::uv::{uv, Uv, UV_ASYNC};
 
 pub struct Doorbell {
@@ -95,11 +96,7 @@ impl Doorbell {
       *(handle as *mut *const Doorbell) = Arc::into_raw(bell.clone());
       (uv.unref)(handle);
       // Closed before the loop goes away, whatever JS did.
-      sys::napi_add_env_cleanup_hook(
-        env,
-        Some(on_cleanup),
-        Arc::into_raw(bell.clone()) as *mut c_void,
-      );
+      cleanup::add(env, &bell, on_cleanup);
       Some(bell)
     }
   }
@@ -159,13 +156,7 @@ impl Doorbell {
       (self.uv.close)(handle, on_close);
       sys::napi_delete_reference(self.env, self.callback);
       if remove_hook {
-        // The hook holds a reference to the bell: take it back along with the hook.
-        let arg = Arc::as_ptr(self) as *mut c_void;
-        if sys::napi_remove_env_cleanup_hook(self.env, Some(on_cleanup), arg)
-          == sys::Status::napi_ok
-        {
-          Arc::decrement_strong_count(arg as *const Doorbell);
-        }
+        cleanup::remove(self.env, self, on_cleanup);
       }
     }
   }

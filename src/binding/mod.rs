@@ -2,6 +2,7 @@
 //! `lib.rs` holds the exports; the core never sees napi.
 
 pub mod args;
+pub mod cleanup;
 pub mod doorbell;
 pub mod error;
 pub mod probe;

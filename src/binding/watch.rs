@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use napi::sys;
 
+use super::cleanup;
 use super::doorbell::defer_rings;
 use super::uv::{uv, Uv, UV_POLL, UV_READABLE};
 use crate::transport::connection::Connection;
@@ -62,11 +63,7 @@ impl Watch {
     // Never keeps the loop alive itself: the endpoint's bell is ref'd while something is owed.
     (uv.unref)(handle);
     (uv.poll_start)(handle, UV_READABLE, on_readable);
-    sys::napi_add_env_cleanup_hook(
-      env,
-      Some(on_cleanup),
-      Arc::into_raw(watch.clone()) as *mut c_void,
-    );
+    cleanup::add(env, &watch, on_cleanup);
     // Input may have arrived before the handle existed: read it now rather than wait for more.
     // Called from JS: its rings go through the loop (running JS here would nest a drain).
     if !watch.conn.pump() {
@@ -115,12 +112,7 @@ impl Watch {
       (self.uv.poll_stop)(handle);
       (self.uv.close)(handle, on_close);
       if remove_hook {
-        let arg = Arc::as_ptr(self) as *mut c_void;
-        if sys::napi_remove_env_cleanup_hook(self.env, Some(on_cleanup), arg)
-          == sys::Status::napi_ok
-        {
-          Arc::decrement_strong_count(arg as *const Watch);
-        }
+        cleanup::remove(self.env, self, on_cleanup);
       }
     }
   }
