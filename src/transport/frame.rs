@@ -362,6 +362,19 @@ mod tests {
   use super::*;
   use proptest::prelude::*;
 
+  /// Decodes `stream` pushed in two pieces, cut at `cut`: the frames, and the decoder after.
+  fn decode_cut_at(stream: &[u8], cut: usize) -> (Vec<Frame>, Decoder) {
+    let mut d = Decoder::new(DEFAULT_MAX_FRAME);
+    let mut frames = Vec::new();
+    for part in [&stream[..cut], &stream[cut..]] {
+      d.push(part);
+      while let Some(f) = d.next_frame().unwrap() {
+        frames.push(f);
+      }
+    }
+    (frames, d)
+  }
+
   fn message(kind: Kind, channel: &str, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let env = Envelope::new(kind, 7, 0, payload.to_vec()).request(u64::MAX - 1);
@@ -399,14 +412,7 @@ mod tests {
     stream.extend(message(Kind::Sync, "bb", &[9; 300]));
     stream.extend(message(Kind::Message, "", b""));
     for cut in 0..stream.len() {
-      let mut d = Decoder::new(DEFAULT_MAX_FRAME);
-      let mut frames = Vec::new();
-      for part in [&stream[..cut], &stream[cut..]] {
-        d.push(part);
-        while let Some(f) = d.next_frame().unwrap() {
-          frames.push(f);
-        }
-      }
+      let (frames, d) = decode_cut_at(&stream, cut);
       assert_eq!(frames.len(), 3, "cut at {cut}");
       assert_eq!(d.buffered(), 0);
     }
@@ -478,14 +484,7 @@ mod tests {
     stream.extend(message(Kind::Send, "after", b"x"));
     // pushed in pieces that cut the header, the channel and the payload
     for cut in [1, 5, 23, 26, 27, 1000, LARGE_FRAME, stream.len() - 30] {
-      let mut d = Decoder::new(DEFAULT_MAX_FRAME);
-      let mut frames = Vec::new();
-      for part in [&stream[..cut], &stream[cut..]] {
-        d.push(part);
-        while let Some(f) = d.next_frame().unwrap() {
-          frames.push(f);
-        }
-      }
+      let (frames, d) = decode_cut_at(&stream, cut);
       assert_eq!(frames.len(), 2, "cut at {cut}");
       let Frame::Message { envelope, channel } = &frames[0] else {
         panic!("not a message")

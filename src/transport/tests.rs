@@ -70,15 +70,17 @@ fn connected_pair() -> (Pair, std::sync::RwLockReadGuard<'static, ()>) {
 
 #[test]
 fn a_renderer_process_talks_to_its_main_over_the_socket() {
-  let connected = connected_pair();
+  let (
+    Pair {
+      main,
+      server,
+      host,
+      local,
+      remote,
+    },
+    _shared,
+  ) = connected_pair();
   let core = global();
-  let Pair {
-    main,
-    server,
-    host,
-    local,
-    remote,
-  } = connected.0;
 
   // main hears of the new renderer first
   let d = next(main);
@@ -414,15 +416,17 @@ fn what_main_sent_before_a_forked_renderer_connected_arrives_first_and_in_order(
 
 #[test]
 fn threads_that_take_their_connections_over_read_them_themselves() {
-  let connected = connected_pair();
+  let (
+    Pair {
+      main,
+      server,
+      host,
+      local,
+      remote,
+    },
+    _shared,
+  ) = connected_pair();
   let core = global();
-  let Pair {
-    main,
-    server,
-    host,
-    local,
-    remote,
-  } = connected.0;
   assert_eq!(next(main).envelope.kind, Kind::Connected);
   // Both ends were offered to the endpoint their frames go to; each takes its own.
   let renderer_side = super::handoff::take(host);
