@@ -149,6 +149,39 @@ function deferred() {
   return { promise, resolve, reject }
 }
 
+/**
+ * Main's side of the burst protocol (B3, C3): the renderer sends `n` messages, then an end
+ * marker with its start time; main counts them and answers "next" until `runs` runs (after
+ * `warmupRuns`) are in. `message()` per message; `end(t0)` per marker returns true when another
+ * run follows (answer "next"); `done` resolves to `{ send: summary of msg/s }`, or rejects if a
+ * run saw fewer than `n` or `fail(err)` was called.
+ */
+function burstCounter({ n, runs, warmupRuns }) {
+  const done = deferred()
+  const rates = []
+  let seen = 0
+  let lastAt = 0
+  let run = 0
+  return {
+    done: done.promise,
+    fail: done.reject,
+    message() {
+      if (++seen === n) lastAt = nowNs()
+    },
+    end(t0) {
+      if (seen !== n) {
+        done.reject(new Error(`run ${run}: main saw ${seen} of ${n} messages before the end marker`))
+        return false
+      }
+      if (run++ >= warmupRuns) rates.push((n / (lastAt - Number(t0))) * 1e9)
+      seen = 0
+      if (run < warmupRuns + runs) return true
+      done.resolve({ send: summarizeRuns(rates) })
+      return false
+    },
+  }
+}
+
 module.exports = {
   ROOT,
   RESULT_MARK,
@@ -161,4 +194,5 @@ module.exports = {
   latencyAsync,
   defineScenario,
   deferred,
+  burstCounter,
 }

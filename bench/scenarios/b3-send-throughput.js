@@ -8,37 +8,11 @@
 
 const path = require('path')
 const { Worker } = require('worker_threads')
-const { defineScenario, requireIpcMain, nowNs, summarizeRuns, deferred } = require('../lib/harness')
+const { defineScenario, requireIpcMain, burstCounter } = require('../lib/harness')
 
 const WORKER = path.join(__dirname, 'b3-send-throughput.worker.js')
 
 const sizes = quick => (quick ? { n: 20000, runs: 3, warmupRuns: 1 } : { n: 200000, runs: 7, warmupRuns: 2 })
-
-/** Main's side of the protocol: counts messages, turns each run's start time into msg/s. */
-function counter({ n, runs, warmupRuns }, next) {
-  const done = deferred()
-  const rates = []
-  let seen = 0
-  let lastAt = 0
-  let run = 0
-  return {
-    done: done.promise,
-    fail: done.reject,
-    message() {
-      if (++seen === n) lastAt = nowNs()
-    },
-    end(t0) {
-      if (seen !== n) {
-        done.reject(new Error(`run ${run}: main saw ${seen} of ${n} messages before the end marker`))
-        return
-      }
-      if (run++ >= warmupRuns) rates.push((n / (lastAt - Number(t0))) * 1e9)
-      seen = 0
-      if (run === warmupRuns + runs) done.resolve({ send: summarizeRuns(rates) })
-      else next()
-    },
-  }
-}
 
 defineScenario(module, {
   id: 'B3',
@@ -59,9 +33,11 @@ defineScenario(module, {
       const { ipcMain, webContents } = requireIpcMain()
       const s = sizes(quick)
       let wc = null
-      const c = counter(s, () => wc.send('next'))
+      const c = burstCounter(s)
       ipcMain.on('m', () => c.message())
-      ipcMain.on('end', (e, t0) => c.end(t0))
+      ipcMain.on('end', (e, t0) => {
+        if (c.end(t0)) wc.send('next')
+      })
       wc = webContents.worker(WORKER, { workerData: { subject: 'ipc-main', sizes: s } })
       // After the last run the worker exits by itself; before that, its end is a failure.
       wc.once('render-process-gone', (e, d) => c.fail(new Error(`renderer gone before its result: ${d.reason}`)))
@@ -74,10 +50,10 @@ defineScenario(module, {
     postMessage({ quick }) {
       const s = sizes(quick)
       const worker = new Worker(WORKER, { workerData: { subject: 'postMessage', sizes: s } })
-      const c = counter(s, () => worker.postMessage('next'))
+      const c = burstCounter(s)
       worker.on('message', m => {
         if (typeof m === 'number') c.message()
-        else c.end(m.end)
+        else if (c.end(m.end)) worker.postMessage('next')
       })
       worker.on('error', c.fail)
       return c.done.finally(() => worker.terminate())

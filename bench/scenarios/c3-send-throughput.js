@@ -10,43 +10,16 @@
 //   net: one v8.serialize frame per message, corked and written once per tick.
 
 const path = require('path')
-const { defineScenario, requireIpcMain, nowNs, summarizeRuns, deferred } = require('../lib/harness')
+const { defineScenario, requireIpcMain, burstCounter } = require('../lib/harness')
 const peers = require('../lib/child-peers')
 
 const CHILD = path.join(__dirname, 'c3-send-throughput.child.js')
 
 const sizes = quick => (quick ? { n: 20000, runs: 3, warmupRuns: 1 } : { n: 200000, runs: 7, warmupRuns: 2 })
 
-/** Main's side of the protocol: counts messages, turns each run's start time into msg/s. */
-function counter({ n, runs, warmupRuns }) {
-  const done = deferred()
-  const rates = []
-  let seen = 0
-  let lastAt = 0
-  let run = 0
-  return {
-    done: done.promise,
-    message() {
-      if (++seen === n) lastAt = nowNs()
-    },
-    /** The end marker of a run; returns true when another run follows. */
-    end(t0) {
-      if (seen !== n) {
-        done.reject(new Error(`run ${run}: main saw ${seen} of ${n} messages before the end marker`))
-        return false
-      }
-      if (run++ >= warmupRuns) rates.push((n / (lastAt - Number(t0))) * 1e9)
-      seen = 0
-      if (run < warmupRuns + runs) return true
-      done.resolve({ send: summarizeRuns(rates) })
-      return false
-    },
-  }
-}
-
 const peer = subject => async ({ quick }) => {
   const s = sizes(quick)
-  const c = counter(s)
+  const c = burstCounter(s)
   await peers.runPeer(subject, CHILD, { sizes: s }, (m, p) => {
     if (typeof m === 'number') c.message()
     else if (c.end(m.end)) p.send('next')
@@ -78,7 +51,7 @@ defineScenario(module, {
     async 'ipc-main'({ quick }) {
       const { ipcMain, webContents } = requireIpcMain()
       const s = sizes(quick)
-      const c = counter(s)
+      const c = burstCounter(s)
       let wc = null
       ipcMain.on('m', () => c.message())
       ipcMain.on('end', (e, t0) => {
