@@ -270,9 +270,7 @@ impl NativeEndpoint {
 impl Drop for NativeEndpoint {
   // Runs on the JS thread (finalizer), so the wake signal can be closed here.
   fn drop(&mut self) {
-    self.close_server();
-    global().close_endpoint(self.id);
-    self.close_watches();
+    self.close();
     if let Some(waker) = self.waker.take() {
       waker.close();
     }

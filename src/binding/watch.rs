@@ -64,11 +64,8 @@ impl Watch {
     (uv.unref)(handle);
     (uv.poll_start)(handle, UV_READABLE, on_readable);
     cleanup::add(env, &watch, on_cleanup);
-    // Input may have arrived before the handle existed: read it now rather than wait for more.
-    // Called from JS: its rings go through the loop (running JS here would nest a drain).
-    if !watch.conn.pump() {
-      watch.close();
-    }
+    // Input that arrived before the handle existed needs no read here: the poll is
+    // level-triggered, so the loop's next turn reports it (the end of the stream too).
     Some(watch)
   }
 
