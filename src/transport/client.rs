@@ -8,14 +8,14 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use super::connection::{Connection, Peer};
-use super::frame::{self, Decoder, Frame, BYE, HANDSHAKE_MAX_FRAME, HELLO, REJECT, WELCOME};
+use super::frame::{self, Batch, Decoder, Frame, BYE, HANDSHAKE_MAX_FRAME, HELLO, REJECT, WELCOME};
 use super::handoff;
 use super::handshake::{Bye, Hello, Reject, Welcome, PROTOCOL};
 use super::runtime::runtime;
 use super::socket;
 use crate::core::router::global;
 use crate::core::router::remote::ProtocolError;
-use crate::core::{EndpointId, Envelope, RendererId};
+use crate::core::{EndpointId, RendererId};
 
 /// How long connecting and the handshake may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -179,8 +179,8 @@ struct MainPeer {
 }
 
 impl Peer for MainPeer {
-  fn frames(&self, frames: Vec<(Envelope, String)>) -> Result<(), ProtocolError> {
-    global().from_uplink(self.renderer, frames)
+  fn frames(&self, frames: &mut Batch) -> Result<(), ProtocolError> {
+    global().from_uplink(self.renderer, frames.drain())
   }
 
   fn handshake(&self, kind: u8, _payload: &[u8]) -> Result<(), ProtocolError> {

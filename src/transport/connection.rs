@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use tokio::net::UnixStream;
 use tokio::sync::Notify;
 
-use super::frame::{self, Decoder, Frame, BYE};
+use super::frame::{self, Batch, Decoder, Step, BYE};
 use super::handshake::Bye;
 use super::outgoing::Outgoing;
 use super::socket;
@@ -42,7 +42,8 @@ const PUMP_READS: usize = 8;
 /// What the reader hands frames to.
 pub trait Peer: Send + Sync + 'static {
   /// Routed messages, in order. An error closes the connection.
-  fn frames(&self, frames: Vec<(Envelope, String)>) -> Result<(), ProtocolError>;
+  /// Takes the decoded messages out of `frames` (which keeps its memory for the next read).
+  fn frames(&self, frames: &mut Batch) -> Result<(), ProtocolError>;
   /// A handshake frame after the handshake (only BYE is expected). An error closes it.
   fn handshake(&self, kind: u8, payload: &[u8]) -> Result<(), ProtocolError>;
   /// The connection ended: `error` says why, if it was not a clean close.
@@ -54,7 +55,8 @@ pub trait Peer: Send + Sync + 'static {
 /// split between two readers.
 struct Reading {
   decoder: Decoder,
-  chunk: Vec<u8>,
+  /// Decoded messages on their way to the peer, kept from read to read.
+  batch: Batch,
 }
 
 /// What one round of reading found.
@@ -167,7 +169,7 @@ impl Connection {
   pub fn prepare_reading(&self, decoder: Decoder) {
     *lock(&self.reading) = Some(Reading {
       decoder,
-      chunk: vec![0u8; READ_CHUNK],
+      batch: Batch::default(),
     });
   }
 
@@ -514,14 +516,19 @@ impl Connection {
     };
     let mut got = false;
     for _ in 0..reads {
-      if let Err(e) = self.deliver(&mut reading.decoder, &**peer) {
+      if let Err(e) = self.deliver(reading, &**peer) {
         return Read::Failed(e);
       }
-      // The rest of a large payload goes straight into place; anything else through `chunk`.
+      // The rest of a large payload goes straight into place, anything else to the end of the
+      // decoder's buffer.
       let fd = self.sock.as_raw_fd();
-      let (direct, ptr, len) = match reading.decoder.spare() {
+      let decoder = &mut reading.decoder;
+      let (large, ptr, len) = match decoder.spare() {
         Some(spare) => (true, spare.as_mut_ptr().cast::<u8>(), spare.len()),
-        None => (false, reading.chunk.as_mut_ptr(), reading.chunk.len()),
+        None => {
+          let room = decoder.room(READ_CHUNK);
+          (false, room.as_mut_ptr().cast::<u8>(), room.len())
+        }
       };
       let n = match tokio {
         Some(reactor) => reactor.try_io(tokio::io::Interest::READABLE, || recv_into(fd, ptr, len)),
@@ -530,11 +537,13 @@ impl Connection {
       match n {
         Ok(0) => return Read::End,
         Ok(n) => {
-          if direct {
-            // Safety: recv wrote these n bytes into the spare capacity.
-            unsafe { reading.decoder.filled(n) };
-          } else {
-            reading.decoder.push(&reading.chunk[..n]);
+          // Safety: recv wrote these n bytes there.
+          unsafe {
+            if large {
+              decoder.filled(n);
+            } else {
+              decoder.received(n);
+            }
           }
           got = true;
           if n < len {
@@ -551,7 +560,7 @@ impl Connection {
       }
     }
     // Out of reads with input perhaps left: deliver what was read; the caller comes back.
-    if let Err(e) = self.deliver(&mut reading.decoder, &**peer) {
+    if let Err(e) = self.deliver(reading, &**peer) {
       return Read::Failed(e);
     }
     if got {
@@ -561,20 +570,19 @@ impl Connection {
     }
   }
 
-  fn deliver(&self, decoder: &mut Decoder, peer: &dyn Peer) -> Result<(), String> {
-    let mut batch = Vec::new();
+  fn deliver(&self, reading: &mut Reading, peer: &dyn Peer) -> Result<(), String> {
+    let Reading { decoder, batch } = reading;
     loop {
-      match decoder.next_frame() {
-        Ok(Some(Frame::Message { envelope, channel })) => {
-          if envelope.kind == Kind::SyncReply {
+      match decoder.next_into(batch) {
+        Ok(Step::Queued) => {
+          if batch.last_kind() == Some(Kind::SyncReply) {
             // A renderer that just got an answer often asks again at once: keep polling.
             self.expect_soon();
           }
-          batch.push((envelope, channel));
         }
-        Ok(Some(Frame::Handshake { kind, payload })) => {
+        Ok(Step::Handshake { kind, payload }) => {
           if !batch.is_empty() {
-            peer.frames(std::mem::take(&mut batch)).map_err(|e| e.0)?;
+            peer.frames(batch).map_err(|e| e.0)?;
           }
           if kind == BYE {
             let bye: Bye = serde_json::from_slice(&payload).map_err(|e| e.to_string())?;
@@ -583,7 +591,7 @@ impl Connection {
             peer.handshake(kind, &payload).map_err(|e| e.0)?;
           }
         }
-        Ok(None) => break,
+        Ok(Step::NeedMore) => break,
         Err(e) => {
           // What came before the bad frame is the renderer's last word: dispatch it.
           if !batch.is_empty() {

@@ -83,6 +83,85 @@ pub enum Frame {
   Handshake { kind: u8, payload: Vec<u8> },
 }
 
+/// A decoded frame whose channel name is still in the decoder's buffer.
+enum Parsed<'a> {
+  Message {
+    envelope: Envelope,
+    channel: &'a str,
+  },
+  Handshake {
+    kind: u8,
+    payload: Vec<u8>,
+  },
+}
+
+impl Parsed<'_> {
+  fn into_frame(self) -> Frame {
+    match self {
+      Parsed::Message { envelope, channel } => Frame::Message {
+        envelope,
+        channel: channel.to_owned(),
+      },
+      Parsed::Handshake { kind, payload } => Frame::Handshake { kind, payload },
+    }
+  }
+}
+
+/// What `Decoder::next_into` found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Step {
+  /// More bytes are needed.
+  NeedMore,
+  /// A message frame, now at the end of the batch.
+  Queued,
+  /// A handshake frame (the batch is unchanged).
+  Handshake { kind: u8, payload: Vec<u8> },
+}
+
+/// Message frames decoded from one read, with their channel names side by side in one string.
+/// Kept from read to read, so a burst of small frames allocates nothing but their payloads.
+#[derive(Debug, Default)]
+pub struct Batch {
+  /// Each message and where its channel name ends in `names`.
+  messages: Vec<(Envelope, usize)>,
+  names: String,
+}
+
+impl Batch {
+  pub fn push(&mut self, envelope: Envelope, channel: &str) {
+    if self.messages.is_empty() {
+      // the names of the last batch were taken with it
+      self.names.clear();
+    }
+    self.names.push_str(channel);
+    self.messages.push((envelope, self.names.len()));
+  }
+
+  pub fn is_empty(&self) -> bool {
+    self.messages.is_empty()
+  }
+
+  pub fn len(&self) -> usize {
+    self.messages.len()
+  }
+
+  /// The kind of the message pushed last.
+  pub fn last_kind(&self) -> Option<Kind> {
+    self.messages.last().map(|(e, _)| e.kind)
+  }
+
+  /// Takes the messages, in order, with their channel names; the batch keeps its memory.
+  pub fn drain(&mut self) -> impl Iterator<Item = (Envelope, &str)> + '_ {
+    let names = self.names.as_str();
+    let mut start = 0;
+    self.messages.drain(..).map(move |(envelope, end)| {
+      let channel = &names[start..end];
+      start = end;
+      (envelope, channel)
+    })
+  }
+}
+
 /// Appends one frame to `out`.
 pub fn encode(
   out: &mut Vec<u8>,
@@ -197,6 +276,28 @@ impl Decoder {
     self.buf.extend_from_slice(bytes);
   }
 
+  /// Room for `n` more bytes of the stream, to receive into directly (then call `received`),
+  /// when `spare` has none: saves copying every read from a buffer of the reader's own.
+  pub fn room(&mut self, n: usize) -> &mut [std::mem::MaybeUninit<u8>] {
+    if self.start > 0 && (self.start == self.buf.len() || self.buf.capacity() - self.buf.len() < n)
+    {
+      // Move the undecoded rest to the front rather than grow behind decoded bytes.
+      self.buf.drain(..self.start);
+      self.start = 0;
+    }
+    self.buf.reserve(n);
+    &mut self.buf.spare_capacity_mut()[..n]
+  }
+
+  /// `n` bytes were received into `room`.
+  ///
+  /// # Safety
+  /// They must really have been written there.
+  pub unsafe fn received(&mut self, n: usize) {
+    assert!(self.buf.len() + n <= self.buf.capacity());
+    self.buf.set_len(self.buf.len() + n);
+  }
+
   /// Where the next bytes of the stream can be received directly: the rest of a large frame's
   /// payload (call `filled` with how many were written). None: receive elsewhere and `push`.
   pub fn spare(&mut self) -> Option<&mut [std::mem::MaybeUninit<u8>]> {
@@ -230,12 +331,30 @@ impl Decoder {
   /// The next complete frame, None if more bytes are needed, or the error that ends the
   /// connection. The length is checked before the frame's bytes are waited for or stored.
   pub fn next_frame(&mut self) -> Result<Option<Frame>, FrameError> {
+    self.next_with(|parsed| parsed.into_frame())
+  }
+
+  /// Like `next_frame`, but a message frame goes to the end of `batch`, its channel name
+  /// copied there rather than into a string of its own.
+  pub fn next_into(&mut self, batch: &mut Batch) -> Result<Step, FrameError> {
+    let step = self.next_with(|parsed| match parsed {
+      Parsed::Message { envelope, channel } => {
+        batch.push(envelope, channel);
+        Step::Queued
+      }
+      Parsed::Handshake { kind, payload } => Step::Handshake { kind, payload },
+    })?;
+    Ok(step.unwrap_or(Step::NeedMore))
+  }
+
+  /// The next complete frame, handed to `take` while its channel name is still in the buffer.
+  fn next_with<R>(&mut self, take: impl FnOnce(Parsed<'_>) -> R) -> Result<Option<R>, FrameError> {
     if let Some(large) = &self.large {
       if large.payload.len() < large.need {
         return Ok(None);
       }
       let Large { head, payload, .. } = self.large.take().expect("checked");
-      return parse_parts(&head[PREFIX..], payload).map(Some);
+      return parse_parts(&head[PREFIX..], payload).map(|p| Some(take(p)));
     }
     let avail = &self.buf[self.start..];
     if avail.len() < PREFIX {
@@ -250,18 +369,22 @@ impl Decoder {
     }
     if avail.len() < PREFIX + len {
       if len > LARGE_FRAME {
-        return self.start_large(len);
+        return self.start_large(len, take);
       }
       return self.reserve_whole(len);
     }
-    let frame = parse(&avail[PREFIX..PREFIX + len])?;
+    let taken = take(parse(&avail[PREFIX..PREFIX + len])?);
     self.consume(PREFIX + len);
-    Ok(Some(frame))
+    Ok(Some(taken))
   }
 
   /// A large frame of `len` whose bytes are not all in: once its header and channel are, its
   /// payload is gathered apart. Its fields are checked when it is complete, as for any frame.
-  fn start_large(&mut self, len: usize) -> Result<Option<Frame>, FrameError> {
+  fn start_large<R>(
+    &mut self,
+    len: usize,
+    take: impl FnOnce(Parsed<'_>) -> R,
+  ) -> Result<Option<R>, FrameError> {
     let avail = &self.buf[self.start..];
     if avail.len() < PREFIX + HEADER {
       return Ok(None);
@@ -288,13 +411,13 @@ impl Decoder {
       payload,
       need,
     });
-    self.next_frame()
+    self.next_with(take)
   }
 
   /// Reserves room for the rest of the frame of `len` being received, now that its length is
   /// known to be acceptable. Fallibly: a peer's 4 bytes must never abort the process (an
   /// address-space limit, no overcommit).
-  fn reserve_whole(&mut self, len: usize) -> Result<Option<Frame>, FrameError> {
+  fn reserve_whole<R>(&mut self, len: usize) -> Result<Option<R>, FrameError> {
     let more = PREFIX + len - (self.buf.len() - self.start);
     if self.buf.try_reserve(more).is_err() {
       return Err(FrameError::NoMemory(len));
@@ -316,14 +439,14 @@ impl Decoder {
   }
 }
 
-fn parse(body: &[u8]) -> Result<Frame, FrameError> {
+fn parse(body: &[u8]) -> Result<Parsed<'_>, FrameError> {
   let channel_len = u32::from_le_bytes(body[16..20].try_into().expect("4 bytes")) as usize;
   let end = (HEADER + channel_len).min(body.len());
   parse_parts(&body[..end], body[end..].to_vec())
 }
 
 /// A frame from its header and channel (`body`, the prefix excluded) and its payload.
-fn parse_parts(body: &[u8], payload: Vec<u8>) -> Result<Frame, FrameError> {
+fn parse_parts(body: &[u8], payload: Vec<u8>) -> Result<Parsed<'_>, FrameError> {
   let kind = body[0];
   let status = body[1];
   if body[2] != 0 || body[3] != 0 {
@@ -339,7 +462,7 @@ fn parse_parts(body: &[u8], payload: Vec<u8>) -> Result<Frame, FrameError> {
   let channel =
     std::str::from_utf8(&rest[..channel_len]).map_err(|_| FrameError::ChannelNotUtf8)?;
   if matches!(kind, HELLO | WELCOME | REJECT | BYE) {
-    return Ok(Frame::Handshake { kind, payload });
+    return Ok(Parsed::Handshake { kind, payload });
   }
   let kind = Kind::from_u8(kind).ok_or(FrameError::UnknownKind(kind))?;
   let status = Status::from_u8(status).ok_or(FrameError::UnknownStatus(status))?;
@@ -351,10 +474,7 @@ fn parse_parts(body: &[u8], payload: Vec<u8>) -> Result<Frame, FrameError> {
     channel: 0,
     payload,
   };
-  Ok(Frame::Message {
-    envelope,
-    channel: channel.to_owned(),
-  })
+  Ok(Parsed::Message { envelope, channel })
 }
 
 #[cfg(test)]
@@ -415,6 +535,50 @@ mod tests {
       let (frames, d) = decode_cut_at(&stream, cut);
       assert_eq!(frames.len(), 3, "cut at {cut}");
       assert_eq!(d.buffered(), 0);
+    }
+  }
+
+  #[test]
+  fn batches_hold_what_next_frame_gives_however_the_reads_are_cut() {
+    let mut stream = message(Kind::Send, "a", b"1");
+    stream.extend(message(Kind::Sync, "канал", &[9; 300]));
+    encode_handshake(&mut stream, BYE, b"{}");
+    stream.extend(message(Kind::Message, "", b""));
+    stream.extend(message(Kind::Send, "a", b"2"));
+    let expected = decode_all(&stream, DEFAULT_MAX_FRAME).unwrap();
+    assert_eq!(expected.len(), 5);
+    let mut batch = Batch::default();
+    for cut in 0..stream.len() {
+      let mut d = Decoder::new(DEFAULT_MAX_FRAME);
+      let mut got = Vec::new();
+      let take = |batch: &mut Batch, got: &mut Vec<Frame>| {
+        got.extend(batch.drain().map(|(envelope, channel)| Frame::Message {
+          envelope,
+          channel: channel.to_owned(),
+        }));
+      };
+      for part in [&stream[..cut], &stream[cut..]] {
+        // received straight into the decoder's buffer, as a connection reads
+        let room = d.room(part.len());
+        for (to, from) in room.iter_mut().zip(part) {
+          to.write(*from);
+        }
+        unsafe { d.received(part.len()) };
+        loop {
+          match d.next_into(&mut batch).unwrap() {
+            Step::Queued => {}
+            Step::Handshake { kind, payload } => {
+              take(&mut batch, &mut got);
+              got.push(Frame::Handshake { kind, payload });
+            }
+            Step::NeedMore => break,
+          }
+        }
+        take(&mut batch, &mut got);
+      }
+      assert_eq!(got, expected, "cut at {cut}");
+      assert_eq!(d.buffered(), 0);
+      assert!(batch.is_empty());
     }
   }
 

@@ -15,14 +15,14 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::Notify;
 
 use super::connection::{Connection, Peer};
-use super::frame::{Decoder, Frame, HANDSHAKE_MAX_FRAME, HELLO, REJECT, WELCOME};
+use super::frame::{Batch, Decoder, Frame, HANDSHAKE_MAX_FRAME, HELLO, REJECT, WELCOME};
 use super::handoff;
 use super::handshake::{new_token, same_token, Hello, Reject, Welcome, PROTOCOL};
 use super::runtime::runtime;
 use super::socket;
 use crate::core::router::global;
 use crate::core::router::remote::ProtocolError;
-use crate::core::{EndpointId, Envelope, RendererId};
+use crate::core::{EndpointId, RendererId};
 
 /// How long a new connection has to complete its handshake.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -239,8 +239,8 @@ struct RendererPeer {
 }
 
 impl Peer for RendererPeer {
-  fn frames(&self, frames: Vec<(Envelope, String)>) -> Result<(), ProtocolError> {
-    global().from_remote(self.id, frames)
+  fn frames(&self, frames: &mut Batch) -> Result<(), ProtocolError> {
+    global().from_remote(self.id, frames.drain())
   }
 
   fn handshake(&self, kind: u8, _payload: &[u8]) -> Result<(), ProtocolError> {

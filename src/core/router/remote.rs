@@ -76,10 +76,10 @@ impl Core {
 
   /// Frames from remote renderer `id`: sends, postMessages, sendSyncs and invokes, with their
   /// channel names. They enter its main side's mailbox in order, as any renderer's messages do.
-  pub fn from_remote(
+  pub fn from_remote<S: AsRef<str>>(
     &self,
     id: RendererId,
-    frames: Vec<(Envelope, String)>,
+    frames: impl IntoIterator<Item = (Envelope, S)>,
   ) -> Result<(), ProtocolError> {
     let mut wakes = Wakes::default();
     let mut refused = Ok(());
@@ -100,7 +100,7 @@ impl Core {
           break;
         }
         env.renderer = id;
-        env.channel = st.channels.intern(&channel);
+        env.channel = st.channels.intern(channel.as_ref());
         if matches!(env.kind, Kind::Sync | Kind::Invoke) {
           let wait = if env.kind == Kind::Sync {
             Wait::Blocking
@@ -176,10 +176,10 @@ impl Core {
   }
 
   /// Frames from main to the uplinked renderer `id`: messages, invoke results, sendSync answers.
-  pub fn from_uplink(
+  pub fn from_uplink<S: AsRef<str>>(
     &self,
     id: RendererId,
-    frames: Vec<(Envelope, String)>,
+    frames: impl IntoIterator<Item = (Envelope, S)>,
   ) -> Result<(), ProtocolError> {
     let mut wakes = Wakes::default();
     {
@@ -196,7 +196,7 @@ impl Core {
           return Err(ProtocolError(format!("main cannot send {:?}", env.kind)));
         }
         env.renderer = id;
-        env.channel = st.channels.intern(&channel);
+        env.channel = st.channels.intern(channel.as_ref());
         match env.kind {
           Kind::Message => {
             env.request = 0;

@@ -935,7 +935,7 @@ fn an_uplinked_renderer_talks_to_main_through_its_link() {
         id,
         vec![(
           Envelope::new(Kind::SyncReply, 77, 0, vec![5]).request(e.request),
-          "ch".into(),
+          "ch",
         )],
       )
       .unwrap();
