@@ -30,6 +30,12 @@ export declare class NativeEndpoint {
   disableWake(): boolean
   /** Keeps this thread's event loop alive while something from another thread is awaited. */
   setRef(on: boolean): void
+  /**
+   * A message from another thread or process is expected soon (the answer to an invoke, or
+   * the next request of a renderer just answered): the loop polls for it a while rather than
+   * sleep, within a budget that learns. Nothing happens without a wake-up signal.
+   */
+  expectSoon(): void
   /** Closes the endpoint: the main side hosted here and its renderers go away. */
   close(): void
   /** How many connections this thread reads on its own loop. */

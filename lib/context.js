@@ -353,7 +353,10 @@ class Context {
             'in a worker (webContents.worker) where sendSync really blocks.',
         )
       }
-    } else if (!IpcMainSyncEvent.answered(event)) {
+    } else if (IpcMainSyncEvent.answered(event)) {
+      // A renderer that was just answered often asks again at once.
+      this.endpoint.expectSoon()
+    } else {
       // As in Electron: if the event is collected unanswered, the renderer gets "reply was never
       // sent". (Registering costs ~0.3 µs, so only events still owed an answer are watched.)
       this.finalizer.register(event, { sync: request })
@@ -373,44 +376,51 @@ class Context {
       const args = clone.deserialize(bytes, start, end, owned)
       result = handler(event, ...args)
     } catch (err) {
-      this.handlerFailed(request, channel, err)
+      this.handlerFailed(request, channel, err, sender)
       return
     }
     let then
     try {
       then = result !== null && (typeof result === 'object' || typeof result === 'function') ? result.then : undefined
     } catch (err) {
-      this.handlerFailed(request, channel, err)
+      this.handlerFailed(request, channel, err, sender)
       return
     }
     if (typeof then !== 'function') {
-      this.handlerDone(request, channel, result)
+      this.handlerDone(request, channel, result, sender)
       return
     }
     // The callbacks hold the event, so it lives as long as the handler's promise can settle;
     // if that promise is dropped unsettled, the event is collected: "reply was never sent".
     this.finalizer.register(event, { invoke: request })
     Promise.resolve(result).then(
-      value => this.handlerDone(request, channel, value, event),
-      err => this.handlerFailed(request, channel, err, event),
+      value => this.handlerDone(request, channel, value, event.sender),
+      err => this.handlerFailed(request, channel, err, event.sender),
     )
   }
 
-  handlerDone(request, channel, value) {
+  handlerDone(request, channel, value, sender) {
     let bytes
     try {
       bytes = clone.serialize(value)
     } catch (err) {
-      this.handlerFailed(request, channel, err)
+      this.handlerFailed(request, channel, err, sender)
       return
     }
     if (binding.settleInvoke(this.id, request, Status.OK, bytes)) this.schedule()
+    this.answered(sender)
   }
 
-  handlerFailed(request, channel, err) {
+  handlerFailed(request, channel, err, sender) {
     console.error(`Error occurred in handler for '${channel}':`, err)
     const text = Buffer.from(errorText(err))
     if (binding.settleInvoke(this.id, request, Status.HANDLER_ERROR, text)) this.schedule()
+    this.answered(sender)
+  }
+
+  /** An invoke of `sender` was answered: one in another thread or process may ask again soon. */
+  answered(sender) {
+    if (sender._kind !== RendererKind.IN_PROCESS) this.endpoint.expectSoon()
   }
 
   collected(held) {

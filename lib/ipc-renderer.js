@@ -161,6 +161,8 @@ class IpcRenderer extends TrackedEmitter {
       request = -request
       ctx.schedule()
     }
+    // Main is in another thread or process: poll for its answer a while rather than sleep.
+    if (this._ipc.blocking) ctx.endpoint.expectSoon()
     return ctx.awaitInvoke(request, channel)
   }
 }

@@ -170,6 +170,16 @@ impl NativeEndpoint {
     }
   }
 
+  /// A message from another thread or process is expected soon (the answer to an invoke, or
+  /// the next request of a renderer just answered): the loop polls for it a while rather than
+  /// sleep, within a budget that learns. Nothing happens without a wake-up signal.
+  #[napi(catch_unwind)]
+  pub fn expect_soon(&self) {
+    if let Some(w) = &self.waker {
+      w.expect();
+    }
+  }
+
   /// Closes the endpoint: the main side hosted here and its renderers go away.
   #[napi(catch_unwind)]
   pub fn close(&mut self) {

@@ -12,21 +12,34 @@
 //!
 //! A bell rung on its own thread while that thread reads a socket (`defer_rings`) is not rung
 //! through libuv: its callback runs right after the read, skipping a trip around the loop.
+//!
+//! While its thread expects a message soon (`expect`), an idle handle keeps the loop polling
+//! instead of sleeping (core/anticipation.rs says for how long), and runs the callback as soon as
+//! the bell is rung, without waiting for the async handle's turn.
 
 use std::cell::RefCell;
 use std::ffi::c_void;
 use std::ptr;
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
 
 use napi::sys;
 
 use super::cleanup;
-use super::uv::{uv, Uv, UV_ASYNC};
+use super::uv::{uv, Uv, UV_ASYNC, UV_IDLE};
+use crate::core::anticipation::Anticipation;
+use crate::core::router::global;
 
 pub struct Doorbell {
   uv: &'static Uv,
   /// The uv_async_t while open, null once closed. Read-locked to ring, write-locked to close.
   handle: RwLock<*mut c_void>,
+  /// The uv_idle_t that keeps the loop polling during a spin; null once closed.
+  idle: RwLock<*mut c_void>,
+  /// Rung since the callback last ran: the async handle's turn then owes nobody a call.
+  rung: AtomicBool,
+  anticipation: Mutex<Anticipation>,
   env: sys::napi_env,
   callback: sys::napi_ref,
   thread: std::thread::ThreadId,
@@ -85,16 +98,29 @@ impl Doorbell {
         sys::napi_delete_reference(env, reference);
         return None;
       }
+      // Without an idle handle the bell still works; it just never spins.
+      let mut idle = std::alloc::alloc_zeroed(uv.layout(UV_IDLE)) as *mut c_void;
+      if !idle.is_null() && (uv.idle_init)(loop_.cast(), idle) != 0 {
+        std::alloc::dealloc(idle.cast(), uv.layout(UV_IDLE));
+        idle = ptr::null_mut();
+      }
       let bell = Arc::new(Doorbell {
         uv,
         handle: RwLock::new(handle),
+        idle: RwLock::new(idle),
+        rung: AtomicBool::new(false),
+        anticipation: Mutex::new(Anticipation::default()),
         env,
         callback: reference,
         thread: std::thread::current().id(),
       });
-      // The handle's `data` (its first field) keeps the bell alive until the handle is closed.
+      // A handle's `data` (its first field) keeps the bell alive until the handle is closed.
       *(handle as *mut *const Doorbell) = Arc::into_raw(bell.clone());
       (uv.unref)(handle);
+      if !idle.is_null() {
+        *(idle as *mut *const Doorbell) = Arc::into_raw(bell.clone());
+        (uv.unref)(idle);
+      }
       // Closed before the loop goes away, whatever JS did.
       cleanup::add(env, &bell, on_cleanup);
       Some(bell)
@@ -119,9 +145,43 @@ impl Doorbell {
     if deferred {
       return;
     }
+    // Before the async send: a spinning loop may see the flag first and run the callback.
+    self.rung.store(true, Ordering::Release);
     let handle = self.handle.read().unwrap_or_else(|p| p.into_inner());
     if !handle.is_null() {
       unsafe { (self.uv.async_send)(*handle) };
+    }
+  }
+
+  /// Something for this thread is expected soon (an answer, or a renderer's next request):
+  /// keep the loop polling for it a while instead of sleeping. Owning thread only.
+  pub fn expect(&self) {
+    let idle = self.idle.read().unwrap_or_else(|p| p.into_inner());
+    if idle.is_null() {
+      return;
+    }
+    let max = global().policy().spin;
+    let mut anticipation = lock(&self.anticipation);
+    let was_spinning = anticipation.is_spinning();
+    if anticipation.expect(Instant::now(), max).is_some() && !was_spinning {
+      unsafe { (self.uv.idle_start)(*idle, on_idle) };
+    } else if !anticipation.is_spinning() && was_spinning {
+      unsafe { (self.uv.idle_stop)(*idle) };
+    }
+  }
+
+  /// Something arrived: the spin (if any) has done its job.
+  fn arrived(&self) {
+    let max = global().policy().spin;
+    if lock(&self.anticipation).arrived(Instant::now(), max) {
+      self.stop_idle();
+    }
+  }
+
+  fn stop_idle(&self) {
+    let idle = self.idle.read().unwrap_or_else(|p| p.into_inner());
+    if !idle.is_null() {
+      unsafe { (self.uv.idle_stop)(*idle) };
     }
   }
 
@@ -152,7 +212,14 @@ impl Doorbell {
     if handle.is_null() {
       return;
     }
+    let idle = {
+      let mut guard = self.idle.write().unwrap_or_else(|p| p.into_inner());
+      std::mem::replace(&mut *guard, ptr::null_mut())
+    };
     unsafe {
+      if !idle.is_null() {
+        (self.uv.close)(idle, on_idle_close);
+      }
       (self.uv.close)(handle, on_close);
       sys::napi_delete_reference(self.env, self.callback);
       if remove_hook {
@@ -164,7 +231,21 @@ impl Doorbell {
 
 unsafe extern "C" fn on_ring(handle: *mut c_void) {
   let bell = &*(*(handle as *const *const Doorbell));
-  bell.call_js();
+  // A spinning loop may have run the callback for this ring already.
+  if bell.rung.load(Ordering::Acquire) {
+    bell.call_js();
+  }
+}
+
+/// Every turn of a spinning loop: run the callback as soon as the bell is rung, or stop when the
+/// spin's time is up.
+unsafe extern "C" fn on_idle(idle: *mut c_void) {
+  let bell = &*(*(idle as *const *const Doorbell));
+  if bell.rung.load(Ordering::Acquire) {
+    bell.call_js();
+  } else if lock(&bell.anticipation).expired(Instant::now()) {
+    bell.stop_idle();
+  }
 }
 
 impl Doorbell {
@@ -173,6 +254,8 @@ impl Doorbell {
     if self.handle.read().map(|h| h.is_null()).unwrap_or(true) {
       return;
     }
+    self.rung.store(false, Ordering::Release);
+    self.arrived();
     let env = self.env;
     let mut scope = ptr::null_mut();
     if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
@@ -210,6 +293,16 @@ unsafe extern "C" fn on_close(handle: *mut c_void) {
   let bell = Arc::from_raw(*(handle as *const *const Doorbell));
   std::alloc::dealloc(handle.cast(), bell.uv.layout(UV_ASYNC));
   drop(bell);
+}
+
+unsafe extern "C" fn on_idle_close(idle: *mut c_void) {
+  let bell = Arc::from_raw(*(idle as *const *const Doorbell));
+  std::alloc::dealloc(idle.cast(), bell.uv.layout(UV_IDLE));
+  drop(bell);
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+  m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 unsafe extern "C" fn on_cleanup(arg: *mut c_void) {

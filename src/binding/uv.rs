@@ -17,6 +17,9 @@ pub struct Uv {
   pub poll_init: unsafe extern "C" fn(*mut c_void, *mut c_void, i32) -> i32,
   pub poll_start: unsafe extern "C" fn(*mut c_void, i32, PollCallback) -> i32,
   pub poll_stop: unsafe extern "C" fn(*mut c_void) -> i32,
+  pub idle_init: unsafe extern "C" fn(*mut c_void, *mut c_void) -> i32,
+  pub idle_start: unsafe extern "C" fn(*mut c_void, HandleCallback) -> i32,
+  pub idle_stop: unsafe extern "C" fn(*mut c_void) -> i32,
   pub close: unsafe extern "C" fn(*mut c_void, HandleCallback),
   pub ref_: unsafe extern "C" fn(*mut c_void),
   pub unref: unsafe extern "C" fn(*mut c_void),
@@ -24,6 +27,7 @@ pub struct Uv {
 
 /// `uv_handle_type` values.
 pub const UV_ASYNC: i32 = 1;
+pub const UV_IDLE: i32 = 6;
 pub const UV_POLL: i32 = 8;
 /// `uv_poll_event`: readable.
 pub const UV_READABLE: i32 = 1;
@@ -38,6 +42,9 @@ pub fn uv() -> Option<&'static Uv> {
       poll_init: symbol(c"uv_poll_init")?,
       poll_start: symbol(c"uv_poll_start")?,
       poll_stop: symbol(c"uv_poll_stop")?,
+      idle_init: symbol(c"uv_idle_init")?,
+      idle_start: symbol(c"uv_idle_start")?,
+      idle_stop: symbol(c"uv_idle_stop")?,
       close: symbol(c"uv_close")?,
       ref_: symbol(c"uv_ref")?,
       unref: symbol(c"uv_unref")?,

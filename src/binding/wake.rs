@@ -63,6 +63,14 @@ impl Waker {
     }
   }
 
+  /// Something for this thread is expected soon: keep its loop polling a while (a bell only).
+  /// JS thread only.
+  pub fn expect(&self) {
+    if let Waker::Bell(bell) = self {
+      bell.expect();
+    }
+  }
+
   /// Stops the signal. JS thread only (a libuv handle is closed on its own loop's thread).
   pub fn close(&self) {
     if let Waker::Bell(bell) = self {

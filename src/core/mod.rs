@@ -3,6 +3,7 @@
 //! Nothing in this module knows about JavaScript or napi. The binding in `lib.rs` turns JS calls
 //! into calls on [`router::Core`], and JS only ever sees channels, ids and payload bytes.
 
+pub mod anticipation;
 pub mod bytes;
 pub mod channels;
 pub mod envelope;
