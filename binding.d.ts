@@ -79,6 +79,9 @@ export declare function destroyRenderer(endpoint: number, renderer: number): boo
 /** Interns a channel name: messages carry the number. */
 export declare function internChannel(name: string): number
 
+/** Buffers lent to the JS encoder (`allocPayload`) and neither sent nor collected yet (tests). */
+export declare function lentPayloads(): number
+
 /** Where a main side listens, and the secret a renderer needs to connect. */
 export interface ListenInfo {
   address: string

@@ -842,6 +842,7 @@ module.exports.connect = nativeBinding.connect
 module.exports.createRenderer = nativeBinding.createRenderer
 module.exports.destroyRenderer = nativeBinding.destroyRenderer
 module.exports.internChannel = nativeBinding.internChannel
+module.exports.lentPayloads = nativeBinding.lentPayloads
 module.exports.panicForTest = nativeBinding.panicForTest
 module.exports.pending = nativeBinding.pending
 module.exports.queued = nativeBinding.queued

@@ -35,3 +35,71 @@ test("the core's own errors keep their code, and TypeErrors stay TypeErrors", ()
   expect(err).toBeInstanceOf(TypeError)
   expect(() => wc.send('ch')).toThrow(expect.objectContaining({ code: 'ERR_IPC_OBJECT_DESTROYED', message: 'Object has been destroyed' }))
 })
+
+describe('large messages are encoded into memory the addon lends, and taken over when sent', () => {
+  const clone = require('../lib/clone')
+  const BIG = 3 * 1024 * 1024 + 1
+
+  afterEach(() => jest.restoreAllMocks())
+
+  // A payload the core copied would leave the encoder's buffer as it was; one taken over is
+  // detached from JS (it reads as empty) the moment the call returns.
+  function encodedThenSent(send) {
+    const encoded = []
+    const real = clone.serializeArgs
+    jest.spyOn(clone, 'serializeArgs').mockImplementation(args => {
+      const bytes = real(args)
+      encoded.push({ bytes, length: bytes.byteLength })
+      return bytes
+    })
+    send()
+    return encoded
+  }
+
+  test.each([
+    ['ipcRenderer.send', (wc, v) => wc.ipcRenderer.send('big', v)],
+    ['ipcRenderer.invoke', (wc, v) => wc.ipcRenderer.invoke('big', v)],
+    ['webContents.send', (wc, v) => wc.send('big', v)],
+  ])('%s: no copy, and the value arrives whole', async (what, send) => {
+    const wc = ipc.webContents.create()
+    const value = Buffer.alloc(BIG, 7)
+    value[BIG - 1] = 9
+    const arrived = new Promise(resolve => {
+      ipc.ipcMain.on('big', (e, v) => resolve(v))
+      ipc.ipcMain.handle('big', (e, v) => resolve(v))
+      wc.ipcRenderer.on('big', (e, v) => resolve(v))
+    })
+    const [sent] = encodedThenSent(() => send(wc, value))
+    expect(sent.length).toBeGreaterThan(BIG)
+    expect(sent.bytes.byteLength).toBe(0)
+    const v = await arrived
+    expect(v).toBeInstanceOf(Uint8Array)
+    expect(v.length).toBe(BIG)
+    expect(v[0]).toBe(7)
+    expect(v[BIG - 1]).toBe(9)
+  })
+
+  test('small messages are copied from the scratch buffer, which stays usable', () => {
+    const wc = ipc.webContents.create()
+    ipc.ipcMain.on('small', () => {})
+    const [sent] = encodedThenSent(() => wc.ipcRenderer.send('small', 'x'.repeat(100)))
+    expect(sent.bytes.byteLength).toBe(sent.length)
+  })
+
+  test('a lent buffer that is never sent is given back when collected', () => {
+    const script = `
+      const clone = require('./lib/clone')
+      const { binding } = require('./lib/native')
+      let bytes = clone.serializeArgs([Buffer.alloc(${BIG})])
+      const lent = binding.lentPayloads()
+      bytes = null
+      globalThis.gc()
+      setImmediate(() => { globalThis.gc(); setImmediate(() => console.log(lent, binding.lentPayloads())) })
+    `
+    const out = require('child_process').execFileSync(process.execPath, ['--expose-gc', '-e', script], {
+      cwd: require('path').join(__dirname, '..'),
+      encoding: 'utf8',
+    })
+    expect(out).toBe('1 0\n')
+  })
+})

@@ -234,13 +234,22 @@ const BAIL = { bail: true }
 // Takes the id slot of a compactly shipped ArrayBuffer; never equal to a value.
 const COMPACT_BUFFER = { compact: true }
 
+// Where buffers past the keep limit come from (setLargeAllocator): the addon lends memory that
+// the call sending the message takes over without a copy.
+let allocLarge = null
+
+/** `alloc(size)` returns an ArrayBuffer for messages larger than the keep limit. */
+function setLargeAllocator (alloc) {
+  allocLarge = alloc
+}
+
 function grow (need) {
   const min = pos + need
   let size = buf.length * 2
   if (size < min) size = min + Math.min(min >>> 3, GROW_SLACK)
   // Doubling must not push a message that fits the keep limit past it.
   if (size > KEEP_LIMIT && min <= KEEP_LIMIT) size = KEEP_LIMIT
-  const next = Buffer.allocUnsafeSlow(size)
+  const next = size > KEEP_LIMIT && allocLarge !== null ? Buffer.from(allocLarge(size)) : Buffer.allocUnsafeSlow(size)
   next.set(buf.length === pos ? buf : buf.subarray(0, pos))
   buf = next
 }
@@ -1617,4 +1626,4 @@ function deserializeSlow (bytes, start, end, owned, tryFast) {
   }
 }
 
-module.exports = { serialize, serializeArgs, deserialize }
+module.exports = { serialize, serializeArgs, deserialize, setLargeAllocator }

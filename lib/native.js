@@ -3,6 +3,10 @@
 // the numbers the core uses and turns its errors into errors of this realm.
 
 const binding = require('../binding.js')
+const clone = require('./clone')
+
+// Large messages are encoded straight into memory the addon takes over when they are sent.
+clone.setLargeAllocator(size => binding.allocPayload(size))
 
 // Message kinds (src/core/envelope.rs).
 const Kind = Object.freeze({

@@ -20,12 +20,12 @@ use napi_derive::napi;
 use crate::binding::args::{bad_arg, max_frame, scope};
 use crate::binding::error::{to_js, Code, Result};
 use crate::binding::probe::env_is_stopping;
-use crate::binding::raw;
 use crate::binding::scratch::{
   reply_into, write_header, DONE, HEADER_BYTES, LARGE, LARGE_PAYLOAD, NONE,
 };
 use crate::binding::wake::Waker;
 use crate::binding::watch::Watch;
+use crate::binding::{payload, raw};
 use crate::core::bytes::copy_of;
 use crate::core::renderers::RendererKind;
 use crate::core::router::{global, Delivery, Wake};
@@ -404,6 +404,12 @@ pub fn take_large() -> Option<Buffer> {
     .map(Buffer::from)
 }
 
+/// Buffers lent to the JS encoder (`allocPayload`) and neither sent nor collected yet (tests).
+#[napi(catch_unwind)]
+pub fn lent_payloads() -> u32 {
+  payload::outstanding() as u32
+}
+
 /// Messages waiting in an endpoint's mailbox (diagnostics and tests).
 #[napi(catch_unwind)]
 pub fn queued(endpoint: u32) -> u32 {
@@ -424,7 +430,7 @@ pub fn pending(endpoint: u32) -> u32 {
 #[napi(module_exports)]
 pub fn define_raw_exports(exports: napi::bindgen_prelude::Object, env: Env) -> napi::Result<()> {
   use napi::bindgen_prelude::JsValue;
-  let defs: [(&str, raw::Callback); 9] = [
+  let defs: [(&str, raw::Callback); 10] = [
     ("send", send),
     ("invoke", invoke),
     ("syncInline", sync_inline),
@@ -434,6 +440,7 @@ pub fn define_raw_exports(exports: napi::bindgen_prelude::Object, env: Env) -> n
     ("closeInline", close_inline),
     ("settleInvoke", settle_invoke),
     ("next", next),
+    ("allocPayload", alloc_payload),
   ];
   for (name, cb) in defs {
     unsafe { raw::define(env.raw(), exports.raw(), name, cb) }.map_err(napi::Error::from_reason)?;
@@ -468,7 +475,7 @@ unsafe extern "C" fn send(env: RawEnv, info: RawInfo) -> RawValue {
       Some(k @ (Kind::Send | Kind::Post)) => k,
       _ => return Err(("ERR_IPC_INVALID_ARG", "send takes kind 1 or 2".into())),
     };
-    let payload = copy_of(a.bytes(4)?);
+    let payload = a.payload(4)?;
     global()
       .send(a.u32(0)?, a.u32(1)?, kind, a.u32(3)?, payload)
       .map(raw::Out::Bool)
@@ -480,7 +487,7 @@ unsafe extern "C" fn send(env: RawEnv, info: RawInfo) -> RawValue {
 /// this thread must be scheduled.
 unsafe extern "C" fn invoke(env: RawEnv, info: RawInfo) -> RawValue {
   raw::call::<4>(env, info, |a| {
-    let payload = copy_of(a.bytes(3)?);
+    let payload = a.payload(3)?;
     raw_request(global().invoke(a.u32(0)?, a.u32(1)?, a.u32(2)?, payload))
   })
 }
@@ -490,7 +497,7 @@ unsafe extern "C" fn invoke(env: RawEnv, info: RawInfo) -> RawValue {
 /// request)` until DONE, and calls `takeInline`.
 unsafe extern "C" fn sync_inline(env: RawEnv, info: RawInfo) -> RawValue {
   raw::call::<4>(env, info, |a| {
-    let payload = copy_of(a.bytes(3)?);
+    let payload = a.payload(3)?;
     raw_request(global().sync_inline(a.u32(0)?, a.u32(1)?, a.u32(2)?, payload))
   })
 }
@@ -508,7 +515,7 @@ unsafe extern "C" fn take_inline(env: RawEnv, info: RawInfo) -> RawValue {
 /// a drain of this thread (in-process renderer).
 unsafe extern "C" fn send_to_renderer(env: RawEnv, info: RawInfo) -> RawValue {
   raw::call::<4>(env, info, |a| {
-    let payload = copy_of(a.bytes(3)?);
+    let payload = a.payload(3)?;
     global()
       .send_to_renderer(a.u32(0)?, a.u32(1)?, a.u32(2)?, payload)
       .map(raw::Out::Bool)
@@ -522,7 +529,7 @@ unsafe extern "C" fn reply_sync(env: RawEnv, info: RawInfo) -> RawValue {
   raw::call::<4>(env, info, |a| {
     let reply = Reply {
       status: raw_status(a.u32(2)?)?,
-      payload: copy_of(a.bytes(3)?),
+      payload: a.payload(3)?,
     };
     let answered = global().reply_sync(a.u32(0)?, a.f64(1)? as RequestId, reply);
     Ok(raw::Out::Bool(answered))
@@ -548,9 +555,21 @@ unsafe extern "C" fn close_inline(env: RawEnv, info: RawInfo) -> RawValue {
 unsafe extern "C" fn settle_invoke(env: RawEnv, info: RawInfo) -> RawValue {
   raw::call::<4>(env, info, |a| {
     let status = raw_status(a.u32(2)?)?;
-    let payload = copy_of(a.bytes(3)?);
+    let payload = a.payload(3)?;
     let (_, wake) = global().settle_invoke(a.u32(0)?, a.f64(1)? as RequestId, status, payload);
     Ok(raw::Out::Bool(wake))
+  })
+}
+
+/// `allocPayload(size)`: an ArrayBuffer for the JS encoder to grow a large message into; the
+/// call that sends the message takes the memory over instead of copying it (binding/payload.rs).
+unsafe extern "C" fn alloc_payload(env: RawEnv, info: RawInfo) -> RawValue {
+  raw::call::<1>(env, info, |a| {
+    let size = a.f64(0)?;
+    if !(0.0..=(isize::MAX as f64)).contains(&size) {
+      return Err(("ERR_IPC_INVALID_ARG", "a size in bytes".into()));
+    }
+    payload::alloc(a.env(), size as usize).map(raw::Out::Value)
   })
 }
 

@@ -5,6 +5,7 @@ pub mod args;
 pub mod cleanup;
 pub mod doorbell;
 pub mod error;
+pub mod payload;
 pub mod probe;
 pub mod raw;
 pub mod scratch;

@@ -18,6 +18,8 @@ pub enum Out {
   Int(i32),
   Num(f64),
   Undefined,
+  /// A value made by the body itself.
+  Value(sys::napi_value),
 }
 
 pub type Fail = (&'static str, String);
@@ -85,25 +87,49 @@ impl<const N: usize> Args<N> {
     Ok(v)
   }
 
-  /// A Buffer or Uint8Array argument's bytes, valid for the rest of the call. Mutable: the
-  /// memory is the JS view's, not `self`'s (scratch buffers are written through it).
-  #[allow(clippy::mut_from_ref)]
-  pub fn bytes(&self, i: usize) -> std::result::Result<&mut [u8], Fail> {
+  /// A Buffer or Uint8Array argument's bytes as a payload of its own: taken over without a copy
+  /// when they are in memory the addon lent for them (see `payload`), copied otherwise.
+  pub fn payload(&self, i: usize) -> std::result::Result<Vec<u8>, Fail> {
+    let view = self.view(i)?;
+    if view.len == 0 || view.data.is_null() {
+      return Ok(Vec::new());
+    }
+    // Safety: the view's fields, from napi_get_typedarray_info in this call.
+    Ok(unsafe {
+      super::payload::take(
+        self.env,
+        view.array_buffer,
+        view.data,
+        view.len,
+        view.offset,
+      )
+    })
+  }
+
+  /// The env of the call, for an export that makes its own value.
+  pub fn env(&self) -> sys::napi_env {
+    self.env
+  }
+
+  fn view(&self, i: usize) -> std::result::Result<View, Fail> {
     let value = self.value(i)?;
     let mut kind = 0;
-    let mut len = 0usize;
+    let mut view = View {
+      len: 0,
+      data: ptr::null(),
+      array_buffer: ptr::null_mut(),
+      offset: 0,
+    };
     let mut data: *mut std::ffi::c_void = ptr::null_mut();
-    let mut array_buffer = ptr::null_mut();
-    let mut offset = 0usize;
     let status = unsafe {
       sys::napi_get_typedarray_info(
         self.env,
         value,
         &mut kind,
-        &mut len,
+        &mut view.len,
         &mut data,
-        &mut array_buffer,
-        &mut offset,
+        &mut view.array_buffer,
+        &mut view.offset,
       )
     };
     if status != sys::Status::napi_ok || kind != sys::TypedarrayType::uint8_array {
@@ -112,13 +138,30 @@ impl<const N: usize> Args<N> {
         format!("argument {i} must be a Uint8Array"),
       ));
     }
-    if len == 0 || data.is_null() {
+    view.data = data.cast();
+    Ok(view)
+  }
+
+  /// A Buffer or Uint8Array argument's bytes, valid for the rest of the call. Mutable: the
+  /// memory is the JS view's, not `self`'s (scratch buffers are written through it).
+  #[allow(clippy::mut_from_ref)]
+  pub fn bytes(&self, i: usize) -> std::result::Result<&mut [u8], Fail> {
+    let view = self.view(i)?;
+    if view.len == 0 || view.data.is_null() {
       return Ok(&mut []);
     }
     // Safety: V8 keeps the view's memory alive and in place during the call, and JS cannot run
     // (and touch it) until the call returns.
-    Ok(unsafe { std::slice::from_raw_parts_mut(data.cast::<u8>(), len) })
+    Ok(unsafe { std::slice::from_raw_parts_mut(view.data.cast_mut(), view.len) })
   }
+}
+
+/// What napi_get_typedarray_info says of a Uint8Array.
+struct View {
+  len: usize,
+  data: *const u8,
+  array_buffer: sys::napi_value,
+  offset: usize,
 }
 
 /// Runs `body` as the callback of a raw export taking up to N arguments.
@@ -162,6 +205,7 @@ pub unsafe fn call<const N: usize>(
     Ok(Out::Undefined) => {
       sys::napi_get_undefined(env, &mut out);
     }
+    Ok(Out::Value(v)) => out = v,
     Err((code, message)) => throw(env, code, &message),
   }
   out
