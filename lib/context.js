@@ -306,7 +306,8 @@ class Context {
     else event = new IpcMainSyncEvent(sender, this, request)
     try {
       if (route & Route.CONTENTS_EVENT) {
-        sender.emit(kind === Kind.SYNC ? 'ipc-message-sync' : 'ipc-message', event, channel, ...args)
+        const name = kind === Kind.SYNC ? 'ipc-message-sync' : 'ipc-message'
+        if (sender.listenerCount(name) > 0) sender.emit(name, event, channel, ...args)
       }
       if (route & Route.CONTENTS_IPC) emitChannel(sender.ipc, channel, event, args)
       if (route & Route.MAIN) emitChannel(this.ipcMain, channel, event, args)
@@ -525,13 +526,16 @@ class Context {
 }
 
 /**
- * Emits a renderer's message on one emitter of the chain. A message on channel 'error' that
- * nobody listens to is ignored: EventEmitter would throw it (Electron's no-op 'error' listener
- * exists for that, but may have been removed).
+ * Emits a renderer's message on one emitter of the chain, if anyone listens there (a batch's
+ * later messages are routed along the whole chain, most of whose emitters have no listener).
+ * That also ignores a message on channel 'error' that nobody listens to, which EventEmitter
+ * would throw (Electron's no-op 'error' listener exists for that, but may have been removed).
  */
 function emitChannel(emitter, channel, event, args) {
-  if (channel === 'error' && emitter.listenerCount('error') === 0) return
-  emitter.emit(channel, event, ...args)
+  if (emitter.listenerCount(channel) === 0) return
+  // A call with one argument spread costs more than the argument itself.
+  if (args.length === 1) emitter.emit(channel, event, args[0])
+  else emitter.emit(channel, event, ...args)
 }
 
 function disconnected() {

@@ -62,13 +62,20 @@ const STATUS_BASE = -100
 const channelIds = new Map()
 const channelNames = []
 
+// A burst usually repeats one channel: its id is kept at hand.
+let lastName = null
+let lastId = 0
+
 function channelId(name) {
+  if (name === lastName) return lastId
   let id = channelIds.get(name)
   if (id === undefined) {
     id = binding.internChannel(name)
     channelIds.set(name, id)
     channelNames[id] = name
   }
+  lastName = name
+  lastId = id
   return id
 }
 
