@@ -28,7 +28,7 @@ use napi::sys;
 
 use super::cleanup;
 use super::uv::{uv, Uv, UV_ASYNC, UV_IDLE};
-use crate::core::anticipation::Anticipation;
+use crate::core::anticipation::{alone, Anticipation};
 use crate::core::router::global;
 
 pub struct Doorbell {
@@ -39,6 +39,9 @@ pub struct Doorbell {
   idle: RwLock<*mut c_void>,
   /// Rung since the callback last ran: the async handle's turn then owes nobody a call.
   rung: AtomicBool,
+  /// The loop is kept polling (`expect`): it sees `rung` on its next turn, so a ring skips the
+  /// async send (a syscall on each side).
+  spinning: AtomicBool,
   anticipation: Mutex<Anticipation>,
   env: sys::napi_env,
   callback: sys::napi_ref,
@@ -109,6 +112,7 @@ impl Doorbell {
         handle: RwLock::new(handle),
         idle: RwLock::new(idle),
         rung: AtomicBool::new(false),
+        spinning: AtomicBool::new(false),
         anticipation: Mutex::new(Anticipation::default()),
         env,
         callback: reference,
@@ -146,7 +150,16 @@ impl Doorbell {
       return;
     }
     // Before the async send: a spinning loop may see the flag first and run the callback.
-    self.rung.store(true, Ordering::Release);
+    // SeqCst, against `stop_idle`: either this sees the spin still on, or the spin's end sees
+    // this ring.
+    self.rung.store(true, Ordering::SeqCst);
+    if self.spinning.load(Ordering::SeqCst) {
+      return;
+    }
+    self.send();
+  }
+
+  fn send(&self) {
     let handle = self.handle.read().unwrap_or_else(|p| p.into_inner());
     if !handle.is_null() {
       unsafe { (self.uv.async_send)(*handle) };
@@ -163,10 +176,14 @@ impl Doorbell {
     let max = global().policy().spin;
     let mut anticipation = lock(&self.anticipation);
     let was_spinning = anticipation.is_spinning();
-    if anticipation.expect(Instant::now(), max).is_some() && !was_spinning {
-      unsafe { (self.uv.idle_start)(*idle, on_idle) };
-    } else if !anticipation.is_spinning() && was_spinning {
-      unsafe { (self.uv.idle_stop)(*idle) };
+    if anticipation.expect(Instant::now(), max).is_some() {
+      if !was_spinning {
+        unsafe { (self.uv.idle_start)(*idle, on_idle) };
+        self.spinning.store(true, Ordering::SeqCst);
+      }
+    } else if was_spinning {
+      drop(idle);
+      self.stop_idle();
     }
   }
 
@@ -182,6 +199,12 @@ impl Doorbell {
     let idle = self.idle.read().unwrap_or_else(|p| p.into_inner());
     if !idle.is_null() {
       unsafe { (self.uv.idle_stop)(*idle) };
+    }
+    drop(idle);
+    self.spinning.store(false, Ordering::SeqCst);
+    // A ring that saw the spin still on sent nothing: the loop may sleep now, so wake it.
+    if self.rung.load(Ordering::SeqCst) {
+      self.send();
     }
   }
 
@@ -216,6 +239,7 @@ impl Doorbell {
       let mut guard = self.idle.write().unwrap_or_else(|p| p.into_inner());
       std::mem::replace(&mut *guard, ptr::null_mut())
     };
+    self.spinning.store(false, Ordering::SeqCst);
     unsafe {
       if !idle.is_null() {
         (self.uv.close)(idle, on_idle_close);
@@ -232,7 +256,7 @@ impl Doorbell {
 unsafe extern "C" fn on_ring(handle: *mut c_void) {
   let bell = &*(*(handle as *const *const Doorbell));
   // A spinning loop may have run the callback for this ring already.
-  if bell.rung.load(Ordering::Acquire) {
+  if bell.rung.load(Ordering::SeqCst) {
     bell.call_js();
   }
 }
@@ -241,10 +265,13 @@ unsafe extern "C" fn on_ring(handle: *mut c_void) {
 /// spin's time is up.
 unsafe extern "C" fn on_idle(idle: *mut c_void) {
   let bell = &*(*(idle as *const *const Doorbell));
-  if bell.rung.load(Ordering::Acquire) {
+  if bell.rung.load(Ordering::SeqCst) {
     bell.call_js();
   } else if lock(&bell.anticipation).expired(Instant::now()) {
     bell.stop_idle();
+  } else if alone() {
+    // One CPU: the other side can only run if this thread lets it.
+    libc::sched_yield();
   }
 }
 
@@ -254,7 +281,7 @@ impl Doorbell {
     if self.handle.read().map(|h| h.is_null()).unwrap_or(true) {
       return;
     }
-    self.rung.store(false, Ordering::Release);
+    self.rung.store(false, Ordering::SeqCst);
     self.arrived();
     let env = self.env;
     let mut scope = ptr::null_mut();
