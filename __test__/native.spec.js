@@ -86,6 +86,21 @@ describe('large messages are encoded into memory the addon lends, and taken over
     expect(sent.bytes.byteLength).toBe(sent.length)
   })
 
+  test('where the addon cannot lend memory, large messages go in ordinary Buffers, copied', async () => {
+    clone.setLargeAllocator(() => null)
+    try {
+      const wc = ipc.webContents.create()
+      const arrived = new Promise(resolve => ipc.ipcMain.on('big', (e, v) => resolve(v)))
+      const [sent] = encodedThenSent(() => wc.ipcRenderer.send('big', Buffer.alloc(BIG, 3)))
+      expect(sent.bytes.byteLength).toBe(sent.length)
+      const v = await arrived
+      expect(v.length).toBe(BIG)
+      expect(v[BIG - 1]).toBe(3)
+    } finally {
+      clone.setLargeAllocator(size => native.binding.allocPayload(size))
+    }
+  })
+
   test('a lent buffer that is never sent is given back when collected', () => {
     const script = `
       const clone = require('./lib/clone')

@@ -238,9 +238,14 @@ const COMPACT_BUFFER = { compact: true }
 // the call sending the message takes over without a copy.
 let allocLarge = null
 
-/** `alloc(size)` returns an ArrayBuffer for messages larger than the keep limit. */
+/** `alloc(size)` returns an ArrayBuffer for messages larger than the keep limit, or null. */
 function setLargeAllocator (alloc) {
   allocLarge = alloc
+}
+
+function allocate (size) {
+  const lent = size > KEEP_LIMIT && allocLarge !== null ? allocLarge(size) : null
+  return lent !== null ? Buffer.from(lent) : Buffer.allocUnsafeSlow(size)
 }
 
 function grow (need) {
@@ -249,7 +254,7 @@ function grow (need) {
   if (size < min) size = min + Math.min(min >>> 3, GROW_SLACK)
   // Doubling must not push a message that fits the keep limit past it.
   if (size > KEEP_LIMIT && min <= KEEP_LIMIT) size = KEEP_LIMIT
-  const next = size > KEEP_LIMIT && allocLarge !== null ? Buffer.from(allocLarge(size)) : Buffer.allocUnsafeSlow(size)
+  const next = allocate(size)
   next.set(buf.length === pos ? buf : buf.subarray(0, pos))
   buf = next
 }

@@ -5,8 +5,15 @@
 const binding = require('../binding.js')
 const clone = require('./clone')
 
-// Large messages are encoded straight into memory the addon takes over when they are sent.
-clone.setLargeAllocator(size => binding.allocPayload(size))
+// Large messages are encoded straight into memory the addon takes over when they are sent
+// (where the runtime refuses external memory, into ordinary Buffers).
+clone.setLargeAllocator(size => {
+  try {
+    return binding.allocPayload(size)
+  } catch {
+    return null
+  }
+})
 
 // Message kinds (src/core/envelope.rs).
 const Kind = Object.freeze({

@@ -37,9 +37,14 @@ impl Lent {
     self.by_id.insert(id, memory);
   }
 
-  fn collected(&mut self, id: u64) {
-    if let Some(v) = self.by_id.remove(&id) {
-      self.by_address.remove(&(v.as_ptr() as usize));
+  /// Drops what ArrayBuffer `id` held, if it was not taken back; returns its size.
+  fn collected(&mut self, id: u64) -> usize {
+    match self.by_id.remove(&id) {
+      Some(v) => {
+        self.by_address.remove(&(v.as_ptr() as usize));
+        v.capacity()
+      }
+      None => 0,
     }
   }
 }
@@ -66,6 +71,7 @@ pub unsafe fn alloc(env: sys::napi_env, size: usize) -> Result<sys::napi_value, 
   };
   // The Vec stays empty: Rust never reads bytes JS has not written (see `take`).
   let data = memory.as_mut_ptr();
+  let held = memory.capacity();
   let id = {
     let mut lent = lent();
     lent.next += 1;
@@ -83,17 +89,28 @@ pub unsafe fn alloc(env: sys::napi_env, size: usize) -> Result<sys::napi_value, 
     &mut out,
   );
   if status != sys::Status::napi_ok {
+    // (A runtime that allows no external buffers, such as Electron's sandbox: JS falls back.)
     lent().collected(id);
     return Err((
       "ERR_IPC_NO_MEMORY",
       format!("cannot lend a buffer of {size} bytes"),
     ));
   }
+  // So V8 counts it when deciding to collect: an unsent one is freed only by collection.
+  adjust(env, held as i64);
   Ok(out)
 }
 
-unsafe extern "C" fn finalize(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
-  lent().collected(hint as usize as u64);
+unsafe extern "C" fn finalize(env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+  let held = lent().collected(hint as usize as u64);
+  if held > 0 {
+    adjust(env, -(held as i64));
+  }
+}
+
+unsafe fn adjust(env: sys::napi_env, change: i64) {
+  let mut total = 0i64;
+  sys::napi_adjust_external_memory(env, change, &mut total);
 }
 
 /// The bytes of Uint8Array `view` (`data`, `len`, at `offset` in `array_buffer`) as an owned
@@ -115,6 +132,7 @@ pub unsafe fn take(
     let taken = lent().take(base);
     if let Some((id, mut memory)) = taken {
       if sys::napi_detach_arraybuffer(env, array_buffer) == sys::Status::napi_ok {
+        adjust(env, -(memory.capacity() as i64));
         // Safety: JS wrote the view's bytes (they are the message), and nothing else of ours
         // will: the ArrayBuffer no longer reaches this memory.
         memory.set_len(offset + len);
@@ -147,9 +165,9 @@ mod tests {
     let (id, memory) = lent.take(address).unwrap();
     assert_eq!(id, 1);
     lent.lend(2, memory);
-    lent.collected(1);
+    assert_eq!(lent.collected(1), 0, "a stale id frees nothing");
     assert_eq!(lent.by_id.len(), 1, "the buffer lent again is still lent");
-    lent.collected(2);
+    assert!(lent.collected(2) >= 100);
     assert!(lent.by_id.is_empty() && lent.by_address.is_empty());
     assert!(lent.take(address).is_none());
   }
