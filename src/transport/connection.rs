@@ -525,10 +525,10 @@ impl Connection {
       let decoder = &mut reading.decoder;
       let (large, ptr, len) = match decoder.spare() {
         Some(spare) => (true, spare.as_mut_ptr().cast::<u8>(), spare.len()),
-        None => {
-          let room = decoder.room(READ_CHUNK);
-          (false, room.as_mut_ptr().cast::<u8>(), room.len())
-        }
+        None => match decoder.room(READ_CHUNK) {
+          Ok(room) => (false, room.as_mut_ptr().cast::<u8>(), room.len()),
+          Err(e) => return Read::Failed(e.to_string()),
+        },
       };
       let n = match tokio {
         Some(reactor) => reactor.try_io(tokio::io::Interest::READABLE, || recv_into(fd, ptr, len)),

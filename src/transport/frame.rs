@@ -278,15 +278,18 @@ impl Decoder {
 
   /// Room for `n` more bytes of the stream, to receive into directly (then call `received`),
   /// when `spare` has none: saves copying every read from a buffer of the reader's own.
-  pub fn room(&mut self, n: usize) -> &mut [std::mem::MaybeUninit<u8>] {
+  /// Fallibly, as every allocation a peer can cause: no memory ends the connection, not Node.
+  pub fn room(&mut self, n: usize) -> Result<&mut [std::mem::MaybeUninit<u8>], FrameError> {
     if self.start > 0 && (self.start == self.buf.len() || self.buf.capacity() - self.buf.len() < n)
     {
       // Move the undecoded rest to the front rather than grow behind decoded bytes.
       self.buf.drain(..self.start);
       self.start = 0;
     }
-    self.buf.reserve(n);
-    &mut self.buf.spare_capacity_mut()[..n]
+    if self.buf.try_reserve(n).is_err() {
+      return Err(FrameError::NoMemory(self.buf.len() + n));
+    }
+    Ok(&mut self.buf.spare_capacity_mut()[..n])
   }
 
   /// `n` bytes were received into `room`.
@@ -559,7 +562,7 @@ mod tests {
       };
       for part in [&stream[..cut], &stream[cut..]] {
         // received straight into the decoder's buffer, as a connection reads
-        let room = d.room(part.len());
+        let room = d.room(part.len()).unwrap();
         for (to, from) in room.iter_mut().zip(part) {
           to.write(*from);
         }
@@ -580,6 +583,14 @@ mod tests {
       assert_eq!(d.buffered(), 0);
       assert!(batch.is_empty());
     }
+  }
+
+  #[test]
+  fn room_that_cannot_be_had_is_an_error_not_an_abort() {
+    let mut d = Decoder::new(DEFAULT_MAX_FRAME);
+    assert!(matches!(d.room(usize::MAX / 2), Err(FrameError::NoMemory(_))));
+    // and the decoder goes on
+    assert_eq!(d.room(16).unwrap().len(), 16);
   }
 
   #[test]
