@@ -588,7 +588,10 @@ mod tests {
   #[test]
   fn room_that_cannot_be_had_is_an_error_not_an_abort() {
     let mut d = Decoder::new(DEFAULT_MAX_FRAME);
-    assert!(matches!(d.room(usize::MAX / 2), Err(FrameError::NoMemory(_))));
+    assert!(matches!(
+      d.room(usize::MAX / 2),
+      Err(FrameError::NoMemory(_))
+    ));
     // and the decoder goes on
     assert_eq!(d.room(16).unwrap().len(), 16);
   }
