@@ -7,13 +7,17 @@ const clone = require('./clone')
 
 // Large messages are encoded straight into memory the addon takes over when they are sent
 // (where the runtime refuses external memory, into ordinary Buffers).
-clone.setLargeAllocator(size => {
+function lend(size) {
   try {
     return binding.allocPayload(size)
-  } catch {
+  } catch (err) {
+    if (err !== null && typeof err === 'object' && err.code === 'ERR_IPC_NO_EXTERNAL_MEMORY') {
+      clone.setLargeAllocator(null)
+    }
     return null
   }
-})
+}
+clone.setLargeAllocator(lend)
 
 // Message kinds (src/core/envelope.rs).
 const Kind = Object.freeze({

@@ -31,6 +31,10 @@ use super::uv::{uv, Uv, UV_ASYNC, UV_IDLE};
 use crate::core::anticipation::{alone, Anticipation};
 use crate::core::router::global;
 
+/// The longest a loop polls for something expected (the sendSync spin may be tuned longer: a
+/// blocked thread has nothing else to do, a loop that spins keeps its CPU from others).
+const MAX_LOOP_SPIN: std::time::Duration = std::time::Duration::from_micros(100);
+
 pub struct Doorbell {
   uv: &'static Uv,
   /// The uv_async_t while open, null once closed. Read-locked to ring, write-locked to close.
@@ -173,7 +177,7 @@ impl Doorbell {
     if idle.is_null() {
       return;
     }
-    let max = global().policy().spin;
+    let max = global().policy().spin.min(MAX_LOOP_SPIN);
     let mut anticipation = lock(&self.anticipation);
     let was_spinning = anticipation.is_spinning();
     if anticipation.expect(Instant::now(), max).is_some() {
@@ -189,7 +193,7 @@ impl Doorbell {
 
   /// Something arrived: the spin (if any) has done its job.
   fn arrived(&self) {
-    let max = global().policy().spin;
+    let max = global().policy().spin.min(MAX_LOOP_SPIN);
     if lock(&self.anticipation).arrived(Instant::now(), max) {
       self.stop_idle();
     }

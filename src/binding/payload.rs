@@ -89,10 +89,10 @@ pub unsafe fn alloc(env: sys::napi_env, size: usize) -> Result<sys::napi_value, 
     &mut out,
   );
   if status != sys::Status::napi_ok {
-    // (A runtime that allows no external buffers, such as Electron's sandbox: JS falls back.)
+    // A runtime that allows no external buffers (such as Electron's sandbox): JS stops asking.
     lent().collected(id);
     return Err((
-      "ERR_IPC_NO_MEMORY",
+      "ERR_IPC_NO_EXTERNAL_MEMORY",
       format!("cannot lend a buffer of {size} bytes"),
     ));
   }
@@ -127,17 +127,21 @@ pub unsafe fn take(
   len: usize,
   offset: usize,
 ) -> Vec<u8> {
-  if len >= TAKE_FROM {
-    let base = data.sub(offset) as usize;
+  // The encoder's views start at 0; any other view is copied (the bytes before it were never
+  // written, so the memory cannot become a Vec that claims them).
+  if len >= TAKE_FROM && offset == 0 {
+    let base = data as usize;
     let taken = lent().take(base);
     if let Some((id, mut memory)) = taken {
       if sys::napi_detach_arraybuffer(env, array_buffer) == sys::Status::napi_ok {
         adjust(env, -(memory.capacity() as i64));
-        // Safety: JS wrote the view's bytes (they are the message), and nothing else of ours
-        // will: the ArrayBuffer no longer reaches this memory.
-        memory.set_len(offset + len);
-        if offset > 0 {
-          memory.drain(..offset);
+        // Safety: JS wrote the view's bytes (they are the message, from offset 0), and nothing
+        // else will: the ArrayBuffer no longer reaches this memory.
+        memory.set_len(len);
+        // The encoder grows by doubling: a message queued for long should not hold twice its
+        // size (shrinking a large block remaps it; nothing is copied).
+        if memory.capacity() - len > len / 4 {
+          memory.shrink_to_fit();
         }
         return memory;
       }

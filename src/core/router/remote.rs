@@ -182,6 +182,7 @@ impl Core {
     frames: impl IntoIterator<Item = (Envelope, S)>,
   ) -> Result<(), ProtocolError> {
     let mut wakes = Wakes::default();
+    let mut refused = Ok(());
     {
       let mut st = self.lock();
       let host = match st.renderers.get(id) {
@@ -191,9 +192,11 @@ impl Core {
         },
         _ => return Ok(()),
       };
+      // What came before a frame that is refused is delivered (and its host woken) all the same.
       for (mut env, channel) in frames {
         if !env.kind.to_renderer() {
-          return Err(ProtocolError(format!("main cannot send {:?}", env.kind)));
+          refused = Err(ProtocolError(format!("main cannot send {:?}", env.kind)));
+          break;
         }
         env.renderer = id;
         env.channel = st.channels.intern(channel.as_ref());
@@ -209,7 +212,10 @@ impl Core {
                 wait: Wait::Invoke,
                 ..
               }) if *renderer == id => {}
-              _ => return Err(ProtocolError("an answer to no invoke".into())),
+              _ => {
+                refused = Err(ProtocolError("an answer to no invoke".into()));
+                break;
+              }
             }
             st.pending.remove(env.request);
             st.push(0, host, env, &mut wakes);
@@ -223,7 +229,10 @@ impl Core {
               }) if *renderer == id => {}
               // a sendSync that gave up (its thread is being torn down): nothing to do
               None => continue,
-              _ => return Err(ProtocolError("an answer to no sendSync".into())),
+              _ => {
+                refused = Err(ProtocolError("an answer to no sendSync".into()));
+                break;
+              }
             }
             st.pending.remove(env.request);
             let reply = Reply {
@@ -238,7 +247,7 @@ impl Core {
       }
     }
     wakes.run();
-    Ok(())
+    refused
   }
 
   /// The uplinked renderer `id` lost its main side: a blocked sendSync throws, pending invokes

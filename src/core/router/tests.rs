@@ -956,6 +956,34 @@ fn an_uplinked_renderer_talks_to_main_through_its_link() {
 }
 
 #[test]
+fn what_main_sent_before_a_refused_frame_is_delivered_and_wakes_its_thread() {
+  let c = Arc::new(core());
+  let host = c.open_endpoint(None);
+  let id = c
+    .open_uplink(host, 77, Arc::new(FakeLink::default()))
+    .unwrap();
+  let waker = Arc::new(Counter::default());
+  c.set_waker(host, Some(waker.clone()));
+  assert!(c
+    .from_uplink(
+      id,
+      vec![
+        frame(Kind::Message, "first", 0, &[1]),
+        frame(Kind::InvokeReply, "ch", 12345, &[]),
+        frame(Kind::Message, "after", 0, &[2]),
+      ],
+    )
+    .is_err());
+  assert_eq!(waker.get(), 1, "woken for what came before");
+  let ds = drain(&c, host);
+  assert_eq!(ds.len(), 1, "nothing after the refused frame");
+  assert_eq!(
+    c.channel_name(ds[0].envelope.channel).as_deref(),
+    Some("first")
+  );
+}
+
+#[test]
 fn losing_main_releases_an_uplinked_renderer() {
   let c = Arc::new(core());
   let waker = Arc::new(Counter::default());
