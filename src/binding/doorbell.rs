@@ -29,6 +29,7 @@ use napi::sys;
 use super::cleanup;
 use super::uv::{uv, Uv, UV_ASYNC, UV_IDLE};
 use crate::core::anticipation::{alone, Anticipation};
+use crate::core::lock::lock;
 use crate::core::router::global;
 
 /// The longest a loop polls for something expected (the sendSync spin may be tuned longer: a
@@ -193,8 +194,7 @@ impl Doorbell {
 
   /// Something arrived: the spin (if any) has done its job.
   fn arrived(&self) {
-    let max = global().policy().spin.min(MAX_LOOP_SPIN);
-    if lock(&self.anticipation).arrived(Instant::now(), max) {
+    if lock(&self.anticipation).arrived(Instant::now()) {
       self.stop_idle();
     }
   }
@@ -330,10 +330,6 @@ unsafe extern "C" fn on_idle_close(idle: *mut c_void) {
   let bell = Arc::from_raw(*(idle as *const *const Doorbell));
   std::alloc::dealloc(idle.cast(), bell.uv.layout(UV_IDLE));
   drop(bell);
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-  m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 unsafe extern "C" fn on_cleanup(arg: *mut c_void) {

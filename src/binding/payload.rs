@@ -16,6 +16,7 @@ use napi::sys;
 
 use super::raw::Fail;
 use crate::core::bytes;
+use crate::core::lock::lock;
 
 /// Buffers lent to JS and neither taken back nor collected yet, by id. The id (not the address,
 /// which a later buffer may reuse) is what an ArrayBuffer's finalizer names.
@@ -52,7 +53,7 @@ impl Lent {
 static LENT: LazyLock<Mutex<Lent>> = LazyLock::new(Default::default);
 
 fn lent() -> MutexGuard<'static, Lent> {
-  LENT.lock().unwrap_or_else(|p| p.into_inner())
+  lock(&LENT)
 }
 
 /// How many buffers JS holds from `alloc` (tests: none may leak).

@@ -22,6 +22,8 @@ pub struct Anticipation {
   until: Option<Instant>,
   /// How long the current (or last) spin was allowed to last.
   allowed: Duration,
+  /// The bound it was given, which the budget learns against when the message arrives.
+  max: Duration,
 }
 
 impl Anticipation {
@@ -29,6 +31,7 @@ impl Anticipation {
   /// None if it should sleep as usual. `max` bounds the spin.
   pub fn expect(&mut self, now: Instant, max: Duration) -> Option<Instant> {
     self.since = Some(now);
+    self.max = max;
     self.allowed = self.budget.get(max);
     if self.allowed.is_zero() {
       self.until = None;
@@ -40,12 +43,12 @@ impl Anticipation {
   }
 
   /// Something arrived at `now`: learns how long it took. True if a spin was running (stop it).
-  pub fn arrived(&mut self, now: Instant, max: Duration) -> bool {
+  pub fn arrived(&mut self, now: Instant) -> bool {
     let spinning = self.until.take().is_some();
     if let Some(since) = self.since.take() {
       self
         .budget
-        .learn(spinning, now.duration_since(since), self.allowed, max);
+        .learn(spinning, now.duration_since(since), self.allowed, self.max);
     }
     spinning
   }
@@ -109,11 +112,11 @@ mod tests {
     assert_eq!(until, t0 + MAX);
     assert!(!a.expired(t0 + us(50)));
     assert!(a.is_spinning());
-    assert!(a.arrived(t0 + us(60), MAX), "arrived while spinning");
+    assert!(a.arrived(t0 + us(60)), "arrived while spinning");
     assert!(!a.is_spinning());
     let until = a.expect(t0 + us(70), MAX).unwrap();
     assert!(a.expired(until));
-    assert!(!a.arrived(until + us(1), MAX), "the spin was over");
+    assert!(!a.arrived(until + us(1)), "the spin was over");
   }
 
   #[test]
@@ -127,12 +130,12 @@ mod tests {
       t += MAX;
       assert!(a.expired(t));
       t += us(10_000);
-      a.arrived(t, MAX);
+      a.arrived(t);
       assert!(spins < 10, "the spin never stopped");
     }
     assert!(spins >= 2);
     // Answers within the maximum while not spinning: it spins again, longer each time.
-    a.arrived(t + us(5), MAX);
+    a.arrived(t + us(5));
     let mut last = Duration::ZERO;
     for _ in 0..3 {
       t += us(100);
@@ -140,7 +143,7 @@ mod tests {
       let allowed = until - t;
       assert!(allowed > last);
       last = allowed;
-      a.arrived(t + us(1), MAX);
+      a.arrived(t + us(1));
     }
   }
 }

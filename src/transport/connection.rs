@@ -26,6 +26,7 @@ use super::frame::{self, Batch, Decoder, Step, BYE};
 use super::handshake::Bye;
 use super::outgoing::Outgoing;
 use super::socket;
+use crate::core::lock::lock;
 use crate::core::renderers::{Link, Park};
 use crate::core::router::global;
 use crate::core::router::remote::ProtocolError;
@@ -606,10 +607,6 @@ impl Connection {
     }
     Ok(())
   }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-  m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A non-blocking read straight from the socket into `len` bytes at `ptr` (which the caller

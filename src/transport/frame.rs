@@ -141,10 +141,6 @@ impl Batch {
     self.messages.is_empty()
   }
 
-  pub fn len(&self) -> usize {
-    self.messages.len()
-  }
-
   /// The kind of the message pushed last.
   pub fn last_kind(&self) -> Option<Kind> {
     self.messages.last().map(|(e, _)| e.kind)
