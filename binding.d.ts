@@ -123,7 +123,7 @@ export declare function shutdown(exitCode: number): void
  * A blocking `sendSync` (worker thread): waits for the answer, returned as by `takeInline`.
  * Gives up (ERR_IPC_CANCELLED) when this thread is being torn down.
  */
-export declare function syncBlocking(endpoint: number, renderer: number, channel: number, payload: Buffer, scratch: Buffer): number
+export declare function syncBlocking(endpoint: number, renderer: number, channel: number, payload: unknown, scratch: Buffer): number
 
 /** The payload that did not fit in the scratch buffer (zero-copy: the bytes move to JS). */
 export declare function takeLarge(): Buffer | null

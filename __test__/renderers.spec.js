@@ -98,6 +98,16 @@ describe.each(['worker', 'process'])('a %s renderer', kind => {
     }
   })
 
+  test('a large sendSync is handed to the core without a copy, and arrives whole', async () => {
+    ipcMain.on('large-sync', (event, v) => {
+      event.returnValue = [v.length, v[0], v[v.length - 1]]
+    })
+    const r = await reports(start(kind, 'largeSync'))
+    expect(r.answer).toEqual([3 * 1024 * 1024 + 1, 5, 6])
+    expect(r.encoded).toBeGreaterThan(3 * 1024 * 1024)
+    expect(r.afterwards).toBe(0)
+  })
+
   test('a sync event dropped unanswered is collected, and the renderer gets "reply was never sent"', async () => {
     const v8 = require('v8')
     const vm = require('vm')

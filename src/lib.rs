@@ -13,7 +13,7 @@ pub mod transport;
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Buffer, BufferSlice, Function};
+use napi::bindgen_prelude::{Buffer, BufferSlice, Function, JsValue, Unknown};
 use napi::Env;
 use napi_derive::napi;
 
@@ -26,7 +26,6 @@ use crate::binding::scratch::{
 use crate::binding::wake::Waker;
 use crate::binding::watch::Watch;
 use crate::binding::{payload, raw};
-use crate::core::bytes::copy_of;
 use crate::core::renderers::RendererKind;
 use crate::core::router::{global, Delivery, Wake};
 use crate::core::waiter::{Reply, SpinPolicy};
@@ -348,11 +347,14 @@ pub fn sync_blocking(
   endpoint: u32,
   renderer: u32,
   channel: u32,
-  payload: BufferSlice,
+  payload: Unknown<'_>,
   mut scratch: BufferSlice,
 ) -> Result<i32> {
+  // Taken over like the raw exports' payloads when the encoder wrote it into lent memory.
+  let payload = unsafe { raw::payload_of(env.raw(), payload.raw(), 3) }
+    .map_err(|(code, message)| napi::Error::new(Code(code.to_owned()), message))?;
   let reply = global()
-    .sync_blocking(endpoint, renderer, channel, copy_of(&payload), &mut || {
+    .sync_blocking(endpoint, renderer, channel, payload, &mut || {
       env_is_stopping(&env)
     })
     .map_err(to_js)?;
@@ -429,7 +431,6 @@ pub fn pending(endpoint: u32) -> u32 {
 
 #[napi(module_exports)]
 pub fn define_raw_exports(exports: napi::bindgen_prelude::Object, env: Env) -> napi::Result<()> {
-  use napi::bindgen_prelude::JsValue;
   let defs: [(&str, raw::Callback); 10] = [
     ("send", send),
     ("invoke", invoke),

@@ -90,20 +90,8 @@ impl<const N: usize> Args<N> {
   /// A Buffer or Uint8Array argument's bytes as a payload of its own: taken over without a copy
   /// when they are in memory the addon lent for them (see `payload`), copied otherwise.
   pub fn payload(&self, i: usize) -> std::result::Result<Vec<u8>, Fail> {
-    let view = self.view(i)?;
-    if view.len == 0 || view.data.is_null() {
-      return Ok(Vec::new());
-    }
-    // Safety: the view's fields, from napi_get_typedarray_info in this call.
-    Ok(unsafe {
-      super::payload::take(
-        self.env,
-        view.array_buffer,
-        view.data,
-        view.len,
-        view.offset,
-      )
-    })
+    // Safety: the env and an argument of the running call.
+    unsafe { payload_of(self.env, self.value(i)?, i) }
   }
 
   /// The env of the call, for an export that makes its own value.
@@ -112,34 +100,8 @@ impl<const N: usize> Args<N> {
   }
 
   fn view(&self, i: usize) -> std::result::Result<View, Fail> {
-    let value = self.value(i)?;
-    let mut kind = 0;
-    let mut view = View {
-      len: 0,
-      data: ptr::null(),
-      array_buffer: ptr::null_mut(),
-      offset: 0,
-    };
-    let mut data: *mut std::ffi::c_void = ptr::null_mut();
-    let status = unsafe {
-      sys::napi_get_typedarray_info(
-        self.env,
-        value,
-        &mut kind,
-        &mut view.len,
-        &mut data,
-        &mut view.array_buffer,
-        &mut view.offset,
-      )
-    };
-    if status != sys::Status::napi_ok || kind != sys::TypedarrayType::uint8_array {
-      return Err((
-        "ERR_INVALID_ARG_TYPE",
-        format!("argument {i} must be a Uint8Array"),
-      ));
-    }
-    view.data = data.cast();
-    Ok(view)
+    // Safety: the env and an argument of the running call.
+    unsafe { view_of(self.env, self.value(i)?, i) }
   }
 
   /// A Buffer or Uint8Array argument's bytes, valid for the rest of the call. Mutable: the
@@ -162,6 +124,67 @@ struct View {
   data: *const u8,
   array_buffer: sys::napi_value,
   offset: usize,
+}
+
+/// What napi_get_typedarray_info says of `value`, argument `i` of a call (a Uint8Array).
+///
+/// # Safety
+/// `env` and `value` must be the running callback's.
+unsafe fn view_of(
+  env: sys::napi_env,
+  value: sys::napi_value,
+  i: usize,
+) -> std::result::Result<View, Fail> {
+  let mut kind = 0;
+  let mut view = View {
+    len: 0,
+    data: ptr::null(),
+    array_buffer: ptr::null_mut(),
+    offset: 0,
+  };
+  let mut data: *mut std::ffi::c_void = ptr::null_mut();
+  let status = unsafe {
+    sys::napi_get_typedarray_info(
+      env,
+      value,
+      &mut kind,
+      &mut view.len,
+      &mut data,
+      &mut view.array_buffer,
+      &mut view.offset,
+    )
+  };
+  if status != sys::Status::napi_ok || kind != sys::TypedarrayType::uint8_array {
+    return Err((
+      "ERR_INVALID_ARG_TYPE",
+      format!("argument {i} must be a Uint8Array"),
+    ));
+  }
+  view.data = data.cast();
+  Ok(view)
+}
+
+/// The bytes of Uint8Array `value` (argument `i`) as an owned payload: taken over without a copy
+/// when they are in memory the addon lent for them (see `payload`), copied otherwise.
+///
+/// # Safety
+/// `env` and `value` must be the running callback's.
+pub unsafe fn payload_of(
+  env: sys::napi_env,
+  value: sys::napi_value,
+  i: usize,
+) -> std::result::Result<Vec<u8>, Fail> {
+  let view = view_of(env, value, i)?;
+  if view.len == 0 || view.data.is_null() {
+    return Ok(Vec::new());
+  }
+  Ok(super::payload::take(
+    env,
+    view.array_buffer,
+    view.data,
+    view.len,
+    view.offset,
+  ))
 }
 
 /// Runs `body` as the callback of a raw export taking up to N arguments.
