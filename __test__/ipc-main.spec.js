@@ -682,6 +682,38 @@ describe('routing follows the listeners however they are added and removed', () 
     expectNoListener(ipcRenderer, id, 'later')
   })
 
+  test('a listener added by an earlier emitter of the chain receives the same message', async () => {
+    const wc = webContents.create()
+    const got = []
+    wc.ipc.on('chain', (e, n) => {
+      got.push(`ipc ${n}`)
+      if (ipcMain.listenerCount('chain') === 0) ipcMain.on('chain', (e2, m) => got.push(`main ${m}`))
+    })
+    wc.ipcRenderer.send('chain', 1)
+    wc.ipcRenderer.send('chain', 2)
+    await tick()
+    expect(got).toEqual(['ipc 1', 'main 1', 'ipc 2', 'main 2'])
+  })
+
+  test('listeners that come and go in the middle of a burst on one channel are followed message by message', async () => {
+    const wc = webContents.create()
+    const got = []
+    const onMain = (e, n) => {
+      got.push(`main ${n}`)
+      if (n === 30) wc.ipc.on('burst', (e2, m) => got.push(`ipc ${m}`))
+      if (n === 60) ipcMain.off('burst', onMain)
+    }
+    ipcMain.on('burst', onMain)
+    const expected = []
+    for (let n = 0; n < 100; n++) {
+      wc.ipcRenderer.send('burst', n)
+      if (n > 30) expected.push(`ipc ${n}`)
+      if (n <= 60) expected.push(`main ${n}`)
+    }
+    await tick()
+    expect(got).toEqual(expected)
+  })
+
   test('a listener added after send() but before dispatch receives the message', async () => {
     const got = []
     ipcRenderer.send('late-listener', 1)

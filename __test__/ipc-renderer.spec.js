@@ -676,6 +676,83 @@ describe('ordering', () => {
     for (const list of got.values()) expect(list).toEqual([...list].sort((x, y) => x - y))
   })
 
+  // In-process sends wait in the thread's outbox until its next call into the core.
+  describe('through the outbox of in-process sends', () => {
+    test('a burst many times the outbox, with payloads of every size, arrives whole and in order', async () => {
+      const a = webContents.create()
+      const b = webContents.create()
+      const got = []
+      ipcMain.on('m', (e, i, text) => got.push([e.sender.id, i, text.length]))
+      ipcMain.on('p', (e, [i, text]) => got.push([e.sender.id, i, text.length]))
+      const random = mulberry32(11)
+      const expected = []
+      for (let i = 0; i < 20000; i++) {
+        const wc = random() < 0.5 ? a : b
+        // mostly tiny, some around and past the size that is sent on its own (4 KiB)
+        const size = random() < 0.05 ? Math.floor(random() * 9000) : Math.floor(random() * 40)
+        const text = 'x'.repeat(size)
+        if (random() < 0.2) wc.ipcRenderer.postMessage('p', [i, text])
+        else wc.ipcRenderer.send('m', i, text)
+        expected.push([wc.id, i, size])
+      }
+      const done = events.once(ipcMain, 'done')
+      a.ipcRenderer.send('done')
+      await done
+      expect(got).toEqual(expected)
+    })
+
+    test('the sends of one turn reach the core in one native call', async () => {
+      const { binding } = require('../lib/native')
+      const staged = jest.spyOn(binding, 'sendStaged')
+      const single = jest.spyOn(binding, 'send')
+      let seen = 0
+      ipcMain.on('m', () => seen++)
+      for (let i = 0; i < 1000; i++) ipcRenderer.send('m', i)
+      expect(staged).not.toHaveBeenCalled()
+      await tick()
+      expect(seen).toBe(1000)
+      expect(staged).toHaveBeenCalledTimes(1)
+      expect(single).not.toHaveBeenCalled()
+    })
+
+    test('what main sends the renderer in between keeps its place', async () => {
+      const wc = webContents.create()
+      const got = []
+      ipcMain.on('up', (e, i) => got.push(`up ${i}`))
+      wc.ipcRenderer.on('down', (e, i) => got.push(`down ${i}`))
+      wc.ipcRenderer.send('up', 1)
+      wc.send('down', 2)
+      wc.ipcRenderer.send('up', 3)
+      await tick()
+      expect(got).toEqual(['up 1', 'down 2', 'up 3'])
+    })
+
+    test('sends from inside a sendSync listener come after it, before later sends', async () => {
+      const got = []
+      ipcMain.on('m', (e, i) => got.push(i))
+      ipcMain.on('s', e => {
+        got.push('s')
+        ipcRenderer.send('m', 2)
+        e.returnValue = 'ok'
+      })
+      ipcRenderer.send('m', 1)
+      expect(ipcRenderer.sendSync('s')).toBe('ok')
+      ipcRenderer.send('m', 3)
+      expect(got).toEqual([1, 's'])
+      await tick()
+      expect(got).toEqual([1, 's', 2, 3])
+    })
+
+    test('diagnostics() counts staged sends as queued', async () => {
+      ipcMain.on('m', () => {})
+      ipcRenderer.send('m', 1)
+      ipcRenderer.send('m', 2)
+      expect(ipc.diagnostics().queuedMessages).toBe(2)
+      await tick()
+      expect(ipc.diagnostics().queuedMessages).toBe(0)
+    })
+  })
+
   test('main-to-renderer sends arrive in order, never inside the call', async () => {
     const contents = await defaultContents()
     const got = []

@@ -8,6 +8,7 @@ const { setImmediate } = require('timers')
 const clone = require('./clone')
 const native = require('./native')
 const { IpcMainEvent, IpcMainSyncEvent, IpcMainPostEvent, IpcMainInvokeEvent } = require('./events')
+const { listenerGeneration } = require('./tracked-emitter')
 
 const { binding, Kind, Status, Route, RendererKind, HEADER_BYTES, NONE, LARGE, DONE, STATUS_BASE } = native
 
@@ -18,6 +19,17 @@ const DRAIN_BUDGET = 10000
 // Drains run as promise jobs (fast, and immune to jest's fake timers); after this many in one
 // event-loop turn the next one goes through setImmediate so a ping-pong cannot starve I/O.
 const MICROTASK_DRAINS_PER_TURN = 1000
+// In-process sends wait in the outbox (src/core/outbox.rs) until this thread next calls into
+// the core: one native call per batch instead of one per message. Bigger payloads go on their
+// own (and large ones are taken over without a copy).
+const OUTBOX_BYTES = 64 * 1024
+const OUTBOX_ENTRY_HEADER = 16
+const STAGE_LIMIT = 4096
+
+// Where a renderer's message is emitted: 'ipc-message(-sync)' on its WebContents (not for
+// postMessage), then its webContents.ipc, then ipcMain.
+const CHAIN = Route.CONTENTS_EVENT | Route.CONTENTS_IPC | Route.MAIN
+const POST_CHAIN = Route.CONTENTS_IPC | Route.MAIN
 
 const resolved = Promise.resolve()
 const NEVER_SENT = { error: 'reply was never sent' }
@@ -81,6 +93,11 @@ class Context {
     this.batchHead = new Uint32Array(batchMemory)
     this.batchLeft = 0
     this.batchOffset = 0
+    const outboxMemory = new ArrayBuffer(OUTBOX_BYTES)
+    this.outbox = new Uint8Array(outboxMemory)
+    this.outboxWords = new Uint32Array(outboxMemory)
+    this.outboxLength = 0
+    this.listeningMemo = { sender: null, channel: '', kind: 0, generation: -1, bits: 0 }
     this.scheduled = false
     this.microDrains = 0
     this.turnArmed = false
@@ -105,6 +122,7 @@ class Context {
 
   /** What the core holds for this main side: requests owed an answer, messages not yet dispatched. */
   diagnostics() {
+    this.flush()
     return {
       pendingRequests: binding.pending(this.id),
       queuedMessages: binding.queued(this.id),
@@ -135,6 +153,59 @@ class Context {
     this.updateRef()
   }
 
+  // ---- the outbox ------------------------------------------------------------------------
+
+  /**
+   * Queues a one-way message of an in-process renderer of this thread. False if its payload is
+   * too big to stage: the caller sends it on its own, after calling flush().
+   */
+  stage(renderer, kind, channel, bytes) {
+    const len = bytes.length
+    if (len > STAGE_LIMIT) return false
+    let at = this.outboxLength
+    if (at + OUTBOX_ENTRY_HEADER + len > OUTBOX_BYTES) {
+      this.flush()
+      at = 0
+    }
+    // The drain hands the outbox over before it reads the mailbox.
+    if (at === 0) this.schedule()
+    const words = this.outboxWords
+    const h = at >>> 2
+    words[h] = renderer
+    words[h + 1] = kind
+    words[h + 2] = channel
+    words[h + 3] = len
+    this.outbox.set(bytes, at + OUTBOX_ENTRY_HEADER)
+    this.outboxLength = (at + OUTBOX_ENTRY_HEADER + len + 3) & ~3
+    return true
+  }
+
+  /**
+   * Hands the outbox to the core. Called before anything else this thread asks of the core, so
+   * the core sees every message in the order it was sent. True if a drain must be scheduled.
+   */
+  handOver() {
+    const len = this.outboxLength
+    if (len === 0) return false
+    this.outboxLength = 0
+    try {
+      return binding.sendStaged(this.id, this.outbox, len)
+    } catch (err) {
+      this.schedule()
+      throw native.wrap(err)
+    }
+  }
+
+  flush() {
+    if (this.outboxLength !== 0 && this.handOver()) this.schedule()
+  }
+
+  /** `binding.next`, after the outbox (a drain about to read the mailbox needs no extra one). */
+  next(bytes, request) {
+    if (this.outboxLength !== 0) this.handOver()
+    return binding.next(this.id, bytes, request)
+  }
+
   // ---- scheduling ------------------------------------------------------------------------
 
   /** Makes sure a drain of this thread's mailbox runs soon (never inside the current call). */
@@ -163,7 +234,7 @@ class Context {
     // of its batch here for the next drain.
     for (let budget = DRAIN_BUDGET; budget > 0; ) {
       if (this.batchLeft === 0) {
-        const n = binding.next(this.id, this.batch, 0)
+        const n = this.next(this.batch, 0)
         if (n === NONE) return
         if (n === LARGE) {
           this.dispatchLarge(this.batch, this.batchHead)
@@ -217,7 +288,7 @@ class Context {
         this.dispatchBatch()
         continue
       }
-      const n = binding.next(this.id, this.batch, 0)
+      const n = this.next(this.batch, 0)
       if (n === NONE) return
       if (n === LARGE) this.dispatchLarge(this.batch, this.batchHead)
       else {
@@ -237,7 +308,7 @@ class Context {
     const bytes = this.scratch
     const head = this.head
     for (;;) {
-      const n = binding.next(this.id, bytes, request)
+      const n = this.next(bytes, request)
       if (n === DONE || n === NONE) return
       try {
         if (n === LARGE) {
@@ -304,16 +375,43 @@ class Context {
     if (kind === Kind.SEND) event = new IpcMainEvent(sender)
     else if (kind === Kind.POST) event = new IpcMainPostEvent(sender)
     else event = new IpcMainSyncEvent(sender, this, request)
+    // The emitters of the chain that listen now, asked before each emit: as in Electron, a
+    // listener may add or remove listeners further down the chain for this very message.
+    const chain = kind === Kind.POST ? POST_CHAIN : CHAIN
     try {
-      if (route & Route.CONTENTS_EVENT) {
-        const name = kind === Kind.SYNC ? 'ipc-message-sync' : 'ipc-message'
-        if (sender.listenerCount(name) > 0) sender.emit(name, event, channel, ...args)
+      if (chain & this.listeningOn(sender, kind, channel) & Route.CONTENTS_EVENT) {
+        sender.emit(kind === Kind.SYNC ? 'ipc-message-sync' : 'ipc-message', event, channel, ...args)
       }
-      if (route & Route.CONTENTS_IPC) emitChannel(sender.ipc, channel, event, args)
-      if (route & Route.MAIN) emitChannel(this.ipcMain, channel, event, args)
+      if (chain & this.listeningOn(sender, kind, channel) & Route.CONTENTS_IPC) {
+        emitChannel(sender.ipc, channel, event, args)
+      }
+      if (chain & this.listeningOn(sender, kind, channel) & Route.MAIN) emitChannel(this.ipcMain, channel, event, args)
     } finally {
       if (kind === Kind.SYNC) this.afterSync(sender, channel, request, event)
     }
+  }
+
+  /**
+   * The route bits of the emitters of `sender`'s chain that have a listener for `channel` (as a
+   * message of `kind`). A burst repeats one sender and channel: the answer is kept until a
+   * listener comes or goes anywhere.
+   */
+  listeningOn(sender, kind, channel) {
+    const memo = this.listeningMemo
+    const generation = listenerGeneration()
+    if (memo.sender === sender && memo.channel === channel && memo.kind === kind && memo.generation === generation) {
+      return memo.bits
+    }
+    let bits = 0
+    if (sender.listenerCount(kind === Kind.SYNC ? 'ipc-message-sync' : 'ipc-message') > 0) bits |= Route.CONTENTS_EVENT
+    if (sender.ipc.listenerCount(channel) > 0) bits |= Route.CONTENTS_IPC
+    if (this.ipcMain.listenerCount(channel) > 0) bits |= Route.MAIN
+    memo.sender = sender
+    memo.channel = channel
+    memo.kind = kind
+    memo.generation = generation
+    memo.bits = bits
+    return bits
   }
 
   /** A renderer sent a payload that is not a structured clone: report it, and destroy it. */
@@ -340,6 +438,7 @@ class Context {
 
   answerSync(request, value) {
     const bytes = clone.serialize(value)
+    this.flush()
     binding.replySync(this.id, request, Status.OK, bytes)
   }
 
@@ -408,6 +507,15 @@ class Context {
       this.handlerFailed(request, channel, err, sender)
       return
     }
+    this.flush()
+    if (sender._kind === RendererKind.IN_PROCESS) {
+      // Nothing queued ahead of the answer: the waiting promise takes it from here.
+      const mine = binding.settleHere(this.id, request)
+      if (mine !== 0) {
+        this.settleLocalInvoke(mine, Status.OK, channel, bytes, 0, bytes.length, false)
+        return
+      }
+    }
     if (binding.settleInvoke(this.id, request, Status.OK, bytes)) this.schedule()
     this.answered(sender)
   }
@@ -415,6 +523,7 @@ class Context {
   handlerFailed(request, channel, err, sender) {
     console.error(`Error occurred in handler for '${channel}':`, err)
     const text = Buffer.from(errorText(err))
+    this.flush()
     if (binding.settleInvoke(this.id, request, Status.HANDLER_ERROR, text)) this.schedule()
     this.answered(sender)
   }
@@ -425,6 +534,7 @@ class Context {
   }
 
   collected(held) {
+    this.flush()
     if (held.sync !== undefined) {
       binding.replySync(this.id, held.sync, Status.NEVER_SENT, EMPTY)
     } else if (binding.settleInvoke(this.id, held.invoke, Status.NEVER_SENT, EMPTY)) {
@@ -526,13 +636,11 @@ class Context {
 }
 
 /**
- * Emits a renderer's message on one emitter of the chain, if anyone listens there (a batch's
- * later messages are routed along the whole chain, most of whose emitters have no listener).
- * That also ignores a message on channel 'error' that nobody listens to, which EventEmitter
- * would throw (Electron's no-op 'error' listener exists for that, but may have been removed).
+ * Emits a renderer's message on one emitter of the chain, one that listens on the channel
+ * (so a message on channel 'error' that nobody listens to is ignored, where EventEmitter would
+ * throw: Electron's no-op 'error' listener exists for that, but may have been removed).
  */
 function emitChannel(emitter, channel, event, args) {
-  if (emitter.listenerCount(channel) === 0) return
   // A call with one argument spread costs more than the argument itself.
   if (args.length === 1) emitter.emit(channel, event, args[0])
   else emitter.emit(channel, event, ...args)

@@ -82,11 +82,17 @@ class IpcRenderer extends TrackedEmitter {
   send(channel, ...args) {
     checkChannel(channel)
     const id = this._id()
-    const bytes = clone.serializeArgs(args)
-    const { ctx } = this._ipc
+    this._oneWay(id, Kind.SEND, native.channelId(channel), clone.serializeArgs(args))
+  }
+
+  _oneWay(id, kind, channel, bytes) {
+    const { ctx, blocking } = this._ipc
+    // In-process: main reads it on this thread's next drain, so it can wait in the outbox.
+    if (!blocking && ctx.stage(id, kind, channel, bytes)) return
     let wake
     try {
-      wake = binding.send(ctx.id, id, Kind.SEND, native.channelId(channel), bytes)
+      ctx.flush()
+      wake = binding.send(ctx.id, id, kind, channel, bytes)
     } catch (err) {
       throw native.wrap(err)
     }
@@ -105,15 +111,7 @@ class IpcRenderer extends TrackedEmitter {
       }
     }
     const id = this._id()
-    const bytes = clone.serializeArgs([message])
-    const { ctx } = this._ipc
-    let wake
-    try {
-      wake = binding.send(ctx.id, id, Kind.POST, native.channelId(channel), bytes)
-    } catch (err) {
-      throw native.wrap(err)
-    }
-    if (wake) ctx.schedule()
+    this._oneWay(id, Kind.POST, native.channelId(channel), clone.serializeArgs([message]))
   }
 
   sendSync(channel, ...args) {
@@ -124,6 +122,7 @@ class IpcRenderer extends TrackedEmitter {
     const ch = native.channelId(channel)
     let n
     try {
+      ctx.flush()
       if (blocking) {
         n = binding.syncBlocking(ctx.id, id, ch, bytes, ctx.scratch)
       } else {
@@ -149,6 +148,7 @@ class IpcRenderer extends TrackedEmitter {
       const id = this._id()
       const bytes = clone.serializeArgs(args)
       try {
+        ctx.flush()
         request = binding.invoke(ctx.id, id, native.channelId(channel), bytes)
       } catch (err) {
         throw native.wrap(err)

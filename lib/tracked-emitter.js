@@ -7,6 +7,14 @@
 
 const { EventEmitter } = require('events')
 
+// Bumped whenever any tracked emitter gains or loses a listener: dispatch remembers which
+// emitters of a chain listen on a channel for as long as this has not moved.
+let generation = 0
+
+function listenerGeneration() {
+  return generation
+}
+
 class TrackedEmitter extends EventEmitter {
   // Subclasses call `_startTracking(report)` once constructed: `report(name, listening)`.
   _startTracking(report) {
@@ -14,6 +22,7 @@ class TrackedEmitter extends EventEmitter {
   }
 
   _track(name) {
+    generation++
     if (typeof name === 'string' && this._report !== undefined) {
       this._report(name, this.listenerCount(name) > 0)
     }
@@ -70,4 +79,4 @@ class TrackedEmitter extends EventEmitter {
   }
 }
 
-module.exports = { TrackedEmitter }
+module.exports = { TrackedEmitter, listenerGeneration }

@@ -68,6 +68,7 @@ class WebContents extends TrackedEmitter {
     const ctx = this._ctx
     let wake
     try {
+      ctx.flush()
       wake = binding.sendToRenderer(ctx.id, this.id, native.channelId(channel), bytes)
     } catch (err) {
       throw native.wrap(err)
@@ -96,6 +97,7 @@ function retire(wc) {
   wc._destroyed = true
   let wake = false
   try {
+    ctx.flush()
     wake = binding.destroyRenderer(ctx.id, wc.id)
   } catch {
     // Already gone in the core (its main side was closed): nothing left to release there.

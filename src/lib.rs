@@ -431,8 +431,9 @@ pub fn pending(endpoint: u32) -> u32 {
 
 #[napi(module_exports)]
 pub fn define_raw_exports(exports: napi::bindgen_prelude::Object, env: Env) -> napi::Result<()> {
-  let defs: [(&str, raw::Callback); 10] = [
+  let defs: [(&str, raw::Callback); 12] = [
     ("send", send),
+    ("sendStaged", send_staged),
     ("invoke", invoke),
     ("syncInline", sync_inline),
     ("takeInline", take_inline),
@@ -440,6 +441,7 @@ pub fn define_raw_exports(exports: napi::bindgen_prelude::Object, env: Env) -> n
     ("replySync", reply_sync),
     ("closeInline", close_inline),
     ("settleInvoke", settle_invoke),
+    ("settleHere", settle_here),
     ("next", next),
     ("allocPayload", alloc_payload),
   ];
@@ -481,6 +483,27 @@ unsafe extern "C" fn send(env: RawEnv, info: RawInfo) -> RawValue {
       .send(a.u32(0)?, a.u32(1)?, kind, a.u32(3)?, payload)
       .map(raw::Out::Bool)
       .map_err(core_fail)
+  })
+}
+
+/// `sendStaged(endpoint, outbox, length)`: routes the first `length` bytes of an outbox of
+/// in-process `send`s (core/outbox.rs). True: schedule a drain of this thread.
+unsafe extern "C" fn send_staged(env: RawEnv, info: RawInfo) -> RawValue {
+  raw::call::<3>(env, info, |a| {
+    let outbox = a.bytes(1)?;
+    let len = a.u32(2)? as usize;
+    let Some(staged) = outbox.get(..len) else {
+      return Err((
+        "ERR_IPC_INVALID_ARG",
+        "the outbox is shorter than that".into(),
+      ));
+    };
+    let done = global().send_staged(a.u32(0)?, staged);
+    match done.malformed {
+      None => Ok(raw::Out::Bool(done.wake)),
+      // Only a bug of the JS side writes these; what came before was routed all the same.
+      Some(e) => Err(("ERR_IPC_INVALID_ARG", format!("malformed outbox: {e:?}"))),
+    }
   })
 }
 
@@ -559,6 +582,16 @@ unsafe extern "C" fn settle_invoke(env: RawEnv, info: RawInfo) -> RawValue {
     let payload = a.payload(3)?;
     let (_, wake) = global().settle_invoke(a.u32(0)?, a.f64(1)? as RequestId, status, payload);
     Ok(raw::Out::Bool(wake))
+  })
+}
+
+/// `settleHere(endpoint, request)`: closes an invoke whose answer JS can hand to the waiting
+/// promise itself (see `Core::settle_here`): the id that promise waits under, or 0 when the
+/// answer must go through `settleInvoke`.
+unsafe extern "C" fn settle_here(env: RawEnv, info: RawInfo) -> RawValue {
+  raw::call::<2>(env, info, |a| {
+    let here = global().settle_here(a.u32(0)?, a.f64(1)? as RequestId);
+    Ok(raw::Out::Num(here.map_or(0.0, |id| id as f64)))
   })
 }
 

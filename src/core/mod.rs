@@ -10,6 +10,7 @@ pub mod envelope;
 pub mod error;
 pub mod lock;
 pub mod mailbox;
+pub mod outbox;
 pub mod pending;
 pub mod registry;
 pub mod renderers;

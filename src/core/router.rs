@@ -16,6 +16,7 @@ use super::envelope::{
 };
 use super::error::CoreError;
 use super::mailbox::Mailbox;
+use super::outbox::{self, OutboxError};
 use super::pending::{Pending, PendingTable, Wait};
 use super::registry::{Registry, Scope};
 use super::renderers::{Link, Renderer, RendererKind, Renderers, Side, Uplink};
@@ -29,6 +30,18 @@ enum Target {
   Hub(EndpointId),
   /// A main side in another process: the connection to it.
   Uplink(Uplink),
+}
+
+/// What [`Core::send_staged`] did with an outbox.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Staging {
+  /// Whether the caller must schedule a drain of its own mailbox.
+  pub wake: bool,
+  pub routed: usize,
+  /// Messages of renderers that were gone.
+  pub dropped: usize,
+  /// Where reading stopped, if the outbox did not end cleanly.
+  pub malformed: Option<OutboxError>,
 }
 
 /// Wakes the JS thread of an endpoint so it drains its mailbox. Called from any thread.
@@ -658,6 +671,39 @@ impl Core {
     Ok(wakes.run())
   }
 
+  /// Routes the one-way messages an in-process renderer thread staged in its outbox (see
+  /// [`outbox`](super::outbox)), under one lock and in order. A message of a renderer that is gone
+  /// by now is dropped, as it would have been if sent on its own; reading stops at a malformed
+  /// entry, after routing the ones before it.
+  pub fn send_staged(&self, caller: EndpointId, staged: &[u8]) -> Staging {
+    let mut wakes = Wakes::default();
+    let mut out = Staging::default();
+    {
+      let mut st = self.lock();
+      for entry in outbox::entries(staged) {
+        let m = match entry {
+          Ok(m) => m,
+          Err(e) => {
+            out.malformed = Some(e);
+            break;
+          }
+        };
+        let Ok(target) = st.renderer_side(caller, m.renderer) else {
+          out.dropped += 1;
+          continue;
+        };
+        let env = Envelope::new(m.kind, m.renderer, m.channel, m.payload.to_vec());
+        if st.send_to_main(caller, &target, env, &mut wakes) {
+          out.routed += 1;
+        } else {
+          out.dropped += 1;
+        }
+      }
+    }
+    out.wake = wakes.run();
+    out
+  }
+
   /// `invoke` from renderer `id`. Returns the request id and whether to schedule a local drain.
   pub fn invoke(
     &self,
@@ -847,6 +893,28 @@ impl Core {
       .lock()
       .settle_invoke(caller, request, status, payload, &mut wakes);
     (delivered, wakes.run())
+  }
+
+  /// Closes invoke `request` without a reply message, when its answer may be handed to the
+  /// waiting promise on the spot: the requester is an in-process renderer of `caller` and
+  /// nothing waits in `caller`'s mailbox, so the reply would be the next message dispatched
+  /// anyway. Returns the id the requester knows the request by; None leaves it open (answer it
+  /// with [`Core::settle_invoke`]).
+  pub fn settle_here(&self, caller: EndpointId, request: RequestId) -> Option<RequestId> {
+    let mut st = self.lock();
+    let st = &mut *st;
+    let p = st.pending.get(request)?;
+    if !matches!(p.wait, Wait::Invoke) || p.hub != caller {
+      return None;
+    }
+    let here = st
+      .renderers
+      .get(p.renderer)
+      .is_some_and(|r| matches!(r.side, Side::Endpoint(e) if e == caller));
+    if !here || !st.endpoints.get(&caller)?.mailbox.is_empty() {
+      return None;
+    }
+    st.pending.remove(request).map(|p| p.their)
   }
 
   /// Takes the next message of `caller`'s mailbox, routed. `only_main`: main-bound ones only

@@ -68,6 +68,87 @@ fn sends_arrive_in_order_with_one_wake_per_batch() {
   );
 }
 
+/// An outbox entry as JS stages it (core/outbox.rs).
+fn staged(out: &mut Vec<u8>, renderer: RendererId, kind: Kind, channel: ChannelId, payload: &[u8]) {
+  for w in [renderer, kind as u32, channel, payload.len() as u32] {
+    out.extend_from_slice(&w.to_ne_bytes());
+  }
+  out.extend_from_slice(payload);
+  out.resize(out.len().next_multiple_of(4), 0);
+}
+
+#[test]
+fn a_staged_outbox_is_routed_in_order_after_what_was_sent_before() {
+  let c = core();
+  let (main, r, ch) = main_with_renderer(&c);
+  let r2 = c.create_renderer(main, RendererKind::InProcess).unwrap();
+  assert!(c.send(main, r, Kind::Send, ch, vec![0]).unwrap());
+  let mut out = Vec::new();
+  staged(&mut out, r, Kind::Send, ch, &[1]);
+  staged(&mut out, r2, Kind::Post, ch, &[2, 2, 2, 2, 2]);
+  staged(&mut out, r, Kind::Send, ch, &[3]);
+  let done = c.send_staged(main, &out);
+  assert_eq!(
+    done,
+    Staging {
+      wake: false,
+      routed: 3,
+      dropped: 0,
+      malformed: None
+    },
+    "a drain was already due"
+  );
+  let got: Vec<(RendererId, Kind, Vec<u8>)> = drain(&c, main)
+    .into_iter()
+    .map(|d| (d.envelope.renderer, d.envelope.kind, d.envelope.payload))
+    .collect();
+  assert_eq!(
+    got,
+    vec![
+      (r, Kind::Send, vec![0]),
+      (r, Kind::Send, vec![1]),
+      (r2, Kind::Post, vec![2, 2, 2, 2, 2]),
+      (r, Kind::Send, vec![3]),
+    ]
+  );
+  assert!(
+    c.send_staged(main, &out).wake,
+    "idle again: the outbox wakes"
+  );
+}
+
+#[test]
+fn a_staged_message_of_a_gone_renderer_is_dropped_and_a_bad_entry_ends_the_outbox() {
+  let c = core();
+  let (main, r, ch) = main_with_renderer(&c);
+  let gone = c.create_renderer(main, RendererKind::InProcess).unwrap();
+  c.destroy_renderer(main, gone).unwrap();
+  let mut out = Vec::new();
+  staged(&mut out, gone, Kind::Send, ch, &[9]);
+  staged(&mut out, r, Kind::Send, ch, &[1]);
+  let bad = out.len();
+  staged(&mut out, r, Kind::Invoke, ch, &[2]);
+  staged(&mut out, r, Kind::Send, ch, &[3]);
+  let done = c.send_staged(main, &out);
+  assert!(done.wake);
+  assert_eq!((done.routed, done.dropped), (1, 1));
+  assert_eq!(
+    done.malformed,
+    Some(crate::core::outbox::OutboxError::BadKind { at: bad, kind: 4 })
+  );
+  let got: Vec<Vec<u8>> = drain(&c, main)
+    .into_iter()
+    .map(|d| d.envelope.payload)
+    .collect();
+  assert_eq!(got, vec![vec![1]]);
+  // Another endpoint cannot stage for this main's renderer.
+  let other = c.open_endpoint(None);
+  let mut theirs = Vec::new();
+  staged(&mut theirs, r, Kind::Send, ch, &[4]);
+  assert_eq!(c.send_staged(other, &theirs).dropped, 1);
+  assert!(drain(&c, main).is_empty());
+}
+
 #[test]
 fn routes_reflect_the_registry_at_dispatch_time() {
   let c = core();
@@ -238,6 +319,38 @@ fn invoke_results_reach_the_renderer_with_their_status() {
     (req, Status::Ok, vec![6])
   );
   assert_eq!(c.pending_count(main), 0);
+}
+
+#[test]
+fn an_invoke_of_an_in_process_renderer_is_settled_on_the_spot_only_with_an_empty_mailbox() {
+  let c = core();
+  let (main, r, ch) = main_with_renderer(&c);
+  c.set_handler(Scope::Main(main), ch, true);
+  let (req, _) = c.invoke(main, r, ch, vec![1]).unwrap();
+  assert_eq!(c.pop(main, false).0.unwrap().envelope.request, req);
+  assert_eq!(c.settle_here(main, req), Some(req));
+  assert_eq!(c.pending_count(main), 0);
+  assert!(drain(&c, main).is_empty(), "no reply message");
+  assert_eq!(c.settle_here(main, req), None, "once");
+
+  // Something queued: the reply must wait its turn in the mailbox.
+  let (req, _) = c.invoke(main, r, ch, vec![]).unwrap();
+  c.pop(main, false);
+  c.send_to_renderer(main, r, ch, vec![7]).unwrap();
+  assert_eq!(c.settle_here(main, req), None);
+  assert_eq!(c.pending_count(main), 1);
+  c.settle_invoke(main, req, Status::Ok, vec![]);
+  let kinds: Vec<Kind> = drain(&c, main).iter().map(|d| d.envelope.kind).collect();
+  assert_eq!(kinds, vec![Kind::Message, Kind::InvokeReply]);
+
+  // Only the main side that owes the answer, and only for an invoke.
+  let (req, _) = c.invoke(main, r, ch, vec![]).unwrap();
+  c.pop(main, false);
+  let other = c.open_endpoint(None);
+  assert_eq!(c.settle_here(other, req), None);
+  c.set_listening(Scope::Main(main), ch, true);
+  let (sync, _) = c.sync_inline(main, r, ch, vec![]).unwrap();
+  assert_eq!(c.settle_here(main, sync), None);
 }
 
 #[test]
