@@ -5,7 +5,7 @@
 
 const events = require('events')
 const ipc = require('..')
-const { thrownBy } = require('./helpers/errors')
+const { captureUncaught, thrownBy } = require('./helpers/errors')
 const { ipcMain, ipcRenderer, webContents } = ipc
 
 const tick = () => new Promise(resolve => setImmediate(resolve))
@@ -35,6 +35,71 @@ function deferred() {
 function pendingInCore() {
   return require('..').diagnostics().pendingRequests
 }
+
+// An in-process invoke answered while nothing waits ahead of the answer is settled without a
+// reply message; otherwise the answer waits its turn behind what main sent first.
+describe('the answer to an in-process invoke', () => {
+  const native = require('../lib/native')
+
+  test('with nothing queued ahead of it, goes to the promise without a reply message', async () => {
+    const settled = jest.spyOn(native.binding, 'settleInvoke')
+    ipcMain.handle('here', (e, n) => ({ n }))
+    const wc = webContents.create()
+    const got = await wc.ipcRenderer.invoke('here', 1)
+    expect(got).toEqual({ n: 1 })
+    expect(settled).not.toHaveBeenCalled()
+    expect(pendingInCore()).toBe(0)
+  })
+
+  test('comes after the messages main sent the renderer before answering', async () => {
+    const wc = webContents.create()
+    const got = []
+    wc.ipcRenderer.on('down', (e, n) => got.push(`down ${n}`))
+    ipcMain.handle('sync', () => {
+      wc.send('down', 1)
+      return 'sync answer'
+    })
+    ipcMain.handle('async', async () => {
+      await null
+      wc.send('down', 2)
+      return 'async answer'
+    })
+    got.push(await wc.ipcRenderer.invoke('sync'))
+    got.push(await wc.ipcRenderer.invoke('async'))
+    expect(got).toEqual(['down 1', 'sync answer', 'down 2', 'async answer'])
+  })
+
+  test('waits behind messages a throwing listener left undispatched', async () => {
+    const wc = webContents.create()
+    const got = []
+    wc.ipcRenderer.on('down', (e, n) => {
+      got.push(`down ${n}`)
+      if (n === 1) throw new Error('boom')
+    })
+    ipcMain.handle('x', async () => {
+      wc.send('down', 1)
+      wc.send('down', 2)
+      return 'answer'
+    })
+    const errors = await captureUncaught(async () => {
+      got.push(await wc.ipcRenderer.invoke('x'))
+      await tick()
+    })
+    expect(got).toEqual(['down 1', 'down 2', 'answer'])
+    expect(errors.map(e => e.message)).toEqual(['boom'])
+  })
+
+  test('a large answer goes as a reply message, its memory taken over', async () => {
+    const settled = jest.spyOn(native.binding, 'settleInvoke')
+    const big = Buffer.alloc(2 * 1024 * 1024, 7)
+    ipcMain.handle('big', () => big)
+    const got = await webContents.create().ipcRenderer.invoke('big')
+    expect(got.length).toBe(big.length)
+    expect(got.every(b => b === 7)).toBe(true)
+    expect(settled).toHaveBeenCalledTimes(1)
+    expect(native.binding.lentPayloads()).toBe(0)
+  })
+})
 
 describe('invoke', () => {
   test('receives a response from a synchronous handler', async () => {

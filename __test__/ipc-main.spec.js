@@ -714,6 +714,30 @@ describe('routing follows the listeners however they are added and removed', () 
     expect(got).toEqual(expected)
   })
 
+  test("a message on channel 'error' dispatched while its last listener is being removed is ignored", async () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => {})
+    const wc = webContents.create()
+    const r = wc.ipcRenderer
+    let armed = false
+    let answer
+    ipcMain.on('removeListener', name => {
+      if (armed && name === 'error') {
+        armed = false
+        answer = r.sendSync('error', 'inside removeListener')
+      }
+    })
+    // The same sender, kind and channel, once while ipcMain listens on 'error' and once after.
+    expect(r.sendSync('error', 'before')).toEqual({ error: 'reply was never sent' })
+    armed = true
+    const errors = await captureUncaught(async () => {
+      ipcMain.removeAllListeners('error')
+      await tick()
+    })
+    expect(errors).toEqual([])
+    expect(answer).toEqual({ error: 'reply was never sent' })
+    expect(warn).toHaveBeenCalled()
+  })
+
   test('a listener added after send() but before dispatch receives the message', async () => {
     const got = []
     ipcRenderer.send('late-listener', 1)

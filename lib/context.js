@@ -25,6 +25,8 @@ const MICROTASK_DRAINS_PER_TURN = 1000
 const OUTBOX_BYTES = 64 * 1024
 const OUTBOX_ENTRY_HEADER = 16
 const STAGE_LIMIT = 4096
+// An in-process invoke answered with no more than this is settled without a reply message.
+const SETTLE_HERE_LIMIT = 64 * 1024
 
 // Where a renderer's message is emitted: 'ipc-message(-sync)' on its WebContents (not for
 // postMessage), then its webContents.ipc, then ipcMain.
@@ -414,6 +416,11 @@ class Context {
     return bits
   }
 
+  /** `wc` is destroyed: let go of it. */
+  forget(wc) {
+    if (this.listeningMemo.sender === wc) this.listeningMemo.sender = null
+  }
+
   /** A renderer sent a payload that is not a structured clone: report it, and destroy it. */
   badMessage(sender, channel, err) {
     this.reportConnectionError({
@@ -508,8 +515,10 @@ class Context {
       return
     }
     this.flush()
-    if (sender._kind === RendererKind.IN_PROCESS) {
-      // Nothing queued ahead of the answer: the waiting promise takes it from here.
+    // Nothing queued ahead of the answer, in the core or in the batch a throwing listener left
+    // here: the waiting promise takes it from here. (Not a large answer: sent, its memory is
+    // taken over and given back at once, rather than when the collector gets to it.)
+    if (sender._kind === RendererKind.IN_PROCESS && this.batchLeft === 0 && bytes.length <= SETTLE_HERE_LIMIT) {
       const mine = binding.settleHere(this.id, request)
       if (mine !== 0) {
         this.settleLocalInvoke(mine, Status.OK, channel, bytes, 0, bytes.length, false)
@@ -641,6 +650,8 @@ class Context {
  * throw: Electron's no-op 'error' listener exists for that, but may have been removed).
  */
 function emitChannel(emitter, channel, event, args) {
+  // Asked once more for 'error', whatever the memo says: emitting it unheard would throw.
+  if (channel === 'error' && emitter.listenerCount('error') === 0) return
   // A call with one argument spread costs more than the argument itself.
   if (args.length === 1) emitter.emit(channel, event, args[0])
   else emitter.emit(channel, event, ...args)

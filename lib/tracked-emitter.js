@@ -8,7 +8,9 @@
 const { EventEmitter } = require('events')
 
 // Bumped whenever any tracked emitter gains or loses a listener: dispatch remembers which
-// emitters of a chain listen on a channel for as long as this has not moved.
+// emitters of a chain listen on a channel for as long as this has not moved. Bumped before the
+// change as well as after (in `_track`): 'newListener' and 'removeListener' listeners run in
+// between, and may dispatch.
 let generation = 0
 
 function listenerGeneration() {
@@ -29,6 +31,7 @@ class TrackedEmitter extends EventEmitter {
   }
 
   on(name, listener) {
+    generation++
     super.on(name, listener)
     this._track(name)
     return this
@@ -39,24 +42,28 @@ class TrackedEmitter extends EventEmitter {
   }
 
   prependListener(name, listener) {
+    generation++
     super.prependListener(name, listener)
     this._track(name)
     return this
   }
 
   once(name, listener) {
+    generation++
     super.once(name, listener)
     this._track(name)
     return this
   }
 
   prependOnceListener(name, listener) {
+    generation++
     super.prependOnceListener(name, listener)
     this._track(name)
     return this
   }
 
   removeListener(name, listener) {
+    generation++
     super.removeListener(name, listener)
     this._track(name)
     return this
@@ -67,6 +74,7 @@ class TrackedEmitter extends EventEmitter {
   }
 
   removeAllListeners(name) {
+    generation++
     if (arguments.length === 0) {
       const names = this.eventNames()
       super.removeAllListeners()

@@ -104,6 +104,7 @@ function retire(wc) {
   }
   if (wake) ctx.schedule()
   ctx.contents.delete(wc.id)
+  ctx.forget(wc)
   const renderer = ctx.renderers.get(wc.id)
   if (renderer !== undefined) {
     renderer._released()

@@ -673,8 +673,8 @@ impl Core {
 
   /// Routes the one-way messages an in-process renderer thread staged in its outbox (see
   /// [`outbox`](super::outbox)), under one lock and in order. A message of a renderer that is gone
-  /// by now is dropped, as it would have been if sent on its own; reading stops at a malformed
-  /// entry, after routing the ones before it.
+  /// by now is dropped and counted (JS hands its outbox over before it destroys a renderer, so
+  /// none should be); reading stops at a malformed entry, after routing the ones before it.
   pub fn send_staged(&self, caller: EndpointId, staged: &[u8]) -> Staging {
     let mut wakes = Wakes::default();
     let mut out = Staging::default();
