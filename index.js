@@ -137,7 +137,7 @@ function reset() {
   ipcMain.on('error', () => {})
   if (ipcRenderer._ipc.blocking) return
   ipcRenderer.removeAllListeners()
-  ipcRenderer._ipc = { ...ipcRenderer._ipc, id: 0, released: false }
+  ipcRenderer._ipc = { ...ipcRenderer._ipc, id: 0, released: false, ring: undefined }
 }
 
 /**

@@ -240,6 +240,38 @@ describe.each(['worker', 'process'])('a %s renderer', kind => {
     for (let i = 0; i < count; i++) if (seen[i] !== i) throw new Error(`message ${i} arrived as ${seen[i]}`)
   })
 
+  test('a burst of every size, with requests among the sends, arrives in call order and intact', async () => {
+    const seen = []
+    const bad = []
+    const check = (i, text) => {
+      // Main busy at first: a worker fills its send ring meanwhile, and hands it over itself.
+      if (i === 0) for (const until = Date.now() + 100; Date.now() < until; );
+      seen.push(i)
+      if (text !== undefined && text !== String.fromCharCode(97 + (i % 26)).repeat(text.length)) bad.push(i)
+    }
+    ipcMain.on('burst', (event, i, text) => check(i, text))
+    ipcMain.on('burst-post', (event, [i, text]) => check(i, text))
+    ipcMain.handle('burst-invoke', (event, i) => check(i))
+    ipcMain.on('burst-sync', (event, i) => {
+      check(i)
+      event.returnValue = i
+    })
+    const wc = start(kind, 'burst')
+    expect(await reports(wc)).toBe('burst done')
+    expect(bad).toEqual([])
+    expect(seen.length).toBe(30000)
+    for (let i = 0; i < seen.length; i++) if (seen[i] !== i) throw new Error(`call ${i} arrived as ${seen[i]}`)
+  })
+
+  test('what a renderer sent right before it exited reaches main, in order', async () => {
+    const count = 5000
+    const seen = []
+    ipcMain.on('last-words', (event, i) => seen.push(i))
+    const wc = start(kind, 'sendThenExit', { count })
+    expect(await wc.gone).toEqual({ reason: 'clean-exit', exitCode: 0 })
+    expect(seen).toEqual(Array.from({ length: count }, (_, i) => i))
+  })
+
   test('100,000 messages from main arrive in order, none lost', async () => {
     const count = 100000
     const wc = start(kind, 'sink')

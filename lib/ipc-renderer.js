@@ -7,6 +7,7 @@ const { MessagePort } = require('worker_threads')
 const clone = require('./clone')
 const native = require('./native')
 const { TrackedEmitter } = require('./tracked-emitter')
+const { RingWriter, NO_ROOM, WAKE_MAIN } = require('./ring')
 
 const { binding, Kind } = native
 
@@ -28,6 +29,27 @@ function describe(value) {
   }
 }
 
+// One-way messages of a worker up to this size go through its ring; bigger ones through the
+// core (a large one is taken over there without a copy).
+const RING_LIMIT = 16 * 1024
+
+/** The send ring of worker renderer `id`, or null where it has none (a renderer process). */
+function openRing(endpoint, id) {
+  try {
+    return new RingWriter(binding.openRing(endpoint, id))
+  } catch {
+    return null
+  }
+}
+
+function kick(endpoint, id) {
+  try {
+    binding.kick(endpoint, id)
+  } catch (err) {
+    throw native.wrap(err)
+  }
+}
+
 function released() {
   return native.ipcError('IPC method called after context was released', 'ERR_IPC_CONTEXT_RELEASED')
 }
@@ -41,7 +63,7 @@ class IpcRenderer extends TrackedEmitter {
   constructor(ctx, bind, blocking) {
     super()
     Object.defineProperty(this, '_ipc', {
-      value: { ctx, bind, blocking, id: 0, released: false },
+      value: { ctx, bind, blocking, id: 0, released: false, ring: undefined },
       writable: true,
     })
     // A renderer in another thread keeps it alive while it listens, like a MessagePort.
@@ -86,9 +108,26 @@ class IpcRenderer extends TrackedEmitter {
   }
 
   _oneWay(id, kind, channel, bytes) {
-    const { ctx, blocking } = this._ipc
-    // In-process: main reads it on this thread's next drain, so it can wait in the outbox.
-    if (!blocking && ctx.stage(id, kind, channel, bytes)) return
+    const ipc = this._ipc
+    const { ctx, blocking } = ipc
+    if (!blocking) {
+      // In-process: main reads it on this thread's next drain, so it can wait in the outbox.
+      if (ctx.stage(id, kind, channel, bytes)) return
+    } else if (bytes.length <= RING_LIMIT) {
+      // A worker: into its ring, which main reads without this thread's help.
+      if (ipc.ring === undefined) ipc.ring = openRing(ctx.id, id)
+      const ring = ipc.ring
+      if (ring !== null) {
+        let done = ring.write(kind, channel, bytes)
+        if (done === NO_ROOM) {
+          // Main is behind: hand it what the ring holds (this thread does the moving), and go on.
+          kick(ctx.id, id)
+          done = ring.write(kind, channel, bytes)
+        }
+        if (done === WAKE_MAIN) kick(ctx.id, id)
+        if (done !== NO_ROOM) return
+      }
+    }
     let wake
     try {
       ctx.flush()

@@ -431,9 +431,11 @@ pub fn pending(endpoint: u32) -> u32 {
 
 #[napi(module_exports)]
 pub fn define_raw_exports(exports: napi::bindgen_prelude::Object, env: Env) -> napi::Result<()> {
-  let defs: [(&str, raw::Callback); 12] = [
+  let defs: [(&str, raw::Callback); 14] = [
     ("send", send),
     ("sendStaged", send_staged),
+    ("openRing", open_ring),
+    ("kick", kick),
     ("invoke", invoke),
     ("syncInline", sync_inline),
     ("takeInline", take_inline),
@@ -504,6 +506,26 @@ unsafe extern "C" fn send_staged(env: RawEnv, info: RawInfo) -> RawValue {
       // Only a bug of the JS side writes these; what came before was routed all the same.
       Some(e) => Err(("ERR_IPC_INVALID_ARG", format!("malformed outbox: {e:?}"))),
     }
+  })
+}
+
+/// `openRing(endpoint, renderer)`: the send ring of a worker renderer hosted by `endpoint`, as an
+/// ArrayBuffer (lib/ring.js writes it; core/ring.rs reads it).
+unsafe extern "C" fn open_ring(env: RawEnv, info: RawInfo) -> RawValue {
+  raw::call::<2>(env, info, |a| {
+    let ring = global()
+      .open_ring(a.u32(0)?, a.u32(1)?)
+      .map_err(core_fail)?;
+    binding::ring::array_buffer(a.env(), ring).map(raw::Out::Value)
+  })
+}
+
+/// `kick(endpoint, renderer)`: the renderer wrote into its ring while main was idle: moves what
+/// it wrote to main, and wakes main.
+unsafe extern "C" fn kick(env: RawEnv, info: RawInfo) -> RawValue {
+  raw::call::<2>(env, info, |a| {
+    global().kick(a.u32(0)?, a.u32(1)?).map_err(core_fail)?;
+    Ok(raw::Out::Undefined)
   })
 }
 

@@ -8,6 +8,7 @@ pub mod error;
 pub mod payload;
 pub mod probe;
 pub mod raw;
+pub mod ring;
 pub mod scratch;
 pub mod uv;
 pub mod wake;

@@ -14,6 +14,7 @@ pub mod outbox;
 pub mod pending;
 pub mod registry;
 pub mod renderers;
+pub mod ring;
 pub mod router;
 pub mod waiter;
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::envelope::{EndpointId, Envelope, RendererId};
+use super::ring::Ring;
 pub use super::waiter::Park;
 use super::waiter::Waiter;
 
@@ -82,6 +83,8 @@ pub struct Renderer {
   pub waiter: Arc<Waiter>,
   /// Set when its main side is in another process (this is that renderer's own process).
   pub uplink: Option<Uplink>,
+  /// Where a worker renderer's JS writes its one-way messages (core/ring.rs), once it has one.
+  pub ring: Option<Arc<Ring>>,
 }
 
 #[derive(Debug, Default)]
@@ -108,6 +111,7 @@ impl Renderers {
         outbox: Vec::new(),
         waiter: Arc::default(),
         uplink: None,
+        ring: None,
       },
     );
     id

@@ -20,6 +20,7 @@ use super::outbox::{self, OutboxError};
 use super::pending::{Pending, PendingTable, Wait};
 use super::registry::{Registry, Scope};
 use super::renderers::{Link, Renderer, RendererKind, Renderers, Side, Uplink};
+use super::ring::Ring;
 use super::waiter::{Park, Reply, SpinPolicy};
 
 pub mod remote;
@@ -31,6 +32,9 @@ enum Target {
   /// A main side in another process: the connection to it.
   Uplink(Uplink),
 }
+
+/// Bytes of entries in a worker renderer's send ring.
+pub const RING_BYTES: usize = 256 * 1024;
 
 /// What [`Core::send_staged`] did with an outbox.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -54,6 +58,8 @@ struct Endpoint {
   waker: Option<Arc<dyn Wake>>,
   /// Set when the renderer hosted here can no longer talk to its main side, and why.
   cut_off: HashMap<RendererId, CoreError>,
+  /// The send rings of this main side's worker renderers: taken before the mailbox is read.
+  rings: Vec<(RendererId, Arc<Ring>)>,
 }
 
 #[derive(Default)]
@@ -204,6 +210,77 @@ impl State {
     }
   }
 
+  /// Moves what worker renderer `id` (hosted by `caller`) wrote into its ring to its main
+  /// side's mailbox, before anything else of that renderer reaches the core.
+  fn take_own_ring(&mut self, caller: EndpointId, id: RendererId, wakes: &mut Wakes) {
+    let Some(r) = self.renderers.get(id) else {
+      return;
+    };
+    if let Some(ring) = r.ring.clone() {
+      let hub = r.hub;
+      self.take_ring(caller, hub, id, &ring, wakes);
+    }
+  }
+
+  /// Moves the rings of main side `hub`'s worker renderers into its mailbox (read from `caller`).
+  fn take_rings(&mut self, caller: EndpointId, hub: EndpointId, wakes: &mut Wakes) {
+    let mut i = 0;
+    loop {
+      let Some((id, ring)) = self
+        .endpoints
+        .get(&hub)
+        .and_then(|ep| ep.rings.get(i))
+        .map(|(id, ring)| (*id, ring.clone()))
+      else {
+        return;
+      };
+      if !ring.is_empty() {
+        self.take_ring(caller, hub, id, &ring, wakes);
+      }
+      i += 1;
+    }
+  }
+
+  fn take_ring(
+    &mut self,
+    caller: EndpointId,
+    hub: EndpointId,
+    id: RendererId,
+    ring: &Ring,
+    wakes: &mut Wakes,
+  ) {
+    // A malformed ring can only come from a bug of the JS writer: what it held is dropped.
+    let _ = ring.consume(|e| {
+      let env = Envelope::new(e.kind, id, e.channel, e.payload.to_vec());
+      self.push(caller, hub, env, wakes);
+    });
+  }
+
+  /// `hub`'s mailbox was found empty: its rings' writers wake it from now on. True if one of
+  /// them wrote meanwhile (taken into the mailbox: the caller reads on).
+  fn rings_idle(&mut self, hub: EndpointId, wakes: &mut Wakes) -> bool {
+    let Some(ep) = self.endpoints.get(&hub) else {
+      return false;
+    };
+    let mut late = false;
+    for (_, ring) in &ep.rings {
+      late |= ring.set_idle();
+    }
+    if late {
+      self.take_rings(hub, hub, wakes);
+    }
+    late
+  }
+
+  /// Drops the ring of renderer `r`, gone, from its main side.
+  fn forget_ring(&mut self, r: &Renderer) {
+    if r.ring.is_some() {
+      if let Some(ep) = self.endpoints.get_mut(&r.hub) {
+        ep.rings.retain(|(id, _)| *id != r.id);
+      }
+    }
+  }
+
   /// Sends a renderer's message to its main side: a local mailbox, or a connection.
   fn send_to_main(
     &mut self,
@@ -248,6 +325,7 @@ impl State {
     wakes: &mut Wakes,
   ) -> Result<RequestId, CoreError> {
     let target = self.renderer_side(caller, id)?;
+    self.take_own_ring(caller, id, wakes);
     // A request to a main in another process is owed by no local main side (hub 0).
     let hub = match &target {
       Target::Hub(hub) => *hub,
@@ -486,6 +564,7 @@ impl Core {
         mailbox: Mailbox::default(),
         waker,
         cut_off: HashMap::default(),
+        rings: Vec::new(),
       },
     );
     id
@@ -616,6 +695,7 @@ impl Core {
         &mut wakes,
       );
       let r = st.renderers.remove(id).expect("checked");
+      st.forget_ring(&r);
       r.waiter.cancel(CoreError::ContextReleased);
       match &r.side {
         Side::Endpoint(e) => {
@@ -663,12 +743,48 @@ impl Core {
     {
       let mut st = self.lock();
       let target = st.renderer_side(caller, id)?;
+      st.take_own_ring(caller, id, &mut wakes);
       let env = Envelope::new(kind, id, channel, payload);
       if !st.send_to_main(caller, &target, env, &mut wakes) {
         return Err(CoreError::Disconnected);
       }
     }
     Ok(wakes.run())
+  }
+
+  /// The send ring of worker renderer `id`, hosted by `caller` (made on first use). Only a
+  /// renderer in another thread than its main side has one.
+  pub fn open_ring(&self, caller: EndpointId, id: RendererId) -> Result<Arc<Ring>, CoreError> {
+    let mut st = self.lock();
+    let hub = match st.renderer_side(caller, id)? {
+      Target::Hub(hub) if hub != caller => hub,
+      _ => return Err(CoreError::UnknownRenderer(id)),
+    };
+    let r = st.renderers.get_mut(id).expect("checked");
+    if let Some(ring) = &r.ring {
+      return Ok(ring.clone());
+    }
+    let ring = Arc::new(Ring::new(RING_BYTES));
+    r.ring = Some(ring.clone());
+    st.endpoints
+      .get_mut(&hub)
+      .ok_or(CoreError::UnknownEndpoint)?
+      .rings
+      .push((id, ring.clone()));
+    Ok(ring)
+  }
+
+  /// A worker renderer wrote into its ring while its main side was idle: moves what it wrote
+  /// to main's mailbox, waking main.
+  pub fn kick(&self, caller: EndpointId, id: RendererId) -> Result<(), CoreError> {
+    let mut wakes = Wakes::default();
+    {
+      let mut st = self.lock();
+      st.renderer_side(caller, id)?;
+      st.take_own_ring(caller, id, &mut wakes);
+    }
+    wakes.run();
+    Ok(())
   }
 
   /// Routes the one-way messages an in-process renderer thread staged in its outbox (see
@@ -924,6 +1040,7 @@ impl Core {
     let mut wakes = Wakes::default();
     let delivery = {
       let mut st = self.lock();
+      st.take_rings(caller, caller, &mut wakes);
       loop {
         let Some(ep) = st.endpoints.get_mut(&caller) else {
           break None;
@@ -934,6 +1051,10 @@ impl Core {
           ep.mailbox.pop()
         };
         let Some(env) = next else {
+          // Idle now (a full pop empties the mailbox): unless a worker wrote meanwhile.
+          if !only_main && st.rings_idle(caller, &mut wakes) {
+            continue;
+          }
           break None;
         };
         if !env.kind.is_main_bound() {

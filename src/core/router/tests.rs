@@ -150,6 +150,60 @@ fn a_staged_message_of_a_gone_renderer_is_dropped_and_a_bad_entry_ends_the_outbo
 }
 
 #[test]
+fn a_workers_ring_reaches_main_in_order_with_its_requests_and_wakes_main_only_when_idle() {
+  let c = core();
+  let main_waker = Arc::new(Counter::default());
+  let main = c.open_endpoint(Some(main_waker.clone()));
+  let r = c.create_renderer(main, RendererKind::Worker).unwrap();
+  let worker = c.open_endpoint(None);
+  c.connect(r, worker).unwrap();
+  let ch = c.intern("ch");
+  c.set_listening(Scope::Main(main), ch, true);
+  c.set_handler(Scope::Main(main), ch, true);
+  drain(&c, main);
+  assert!(
+    c.open_ring(main, r).is_err(),
+    "only the renderer's own thread writes it"
+  );
+  let ring = c.open_ring(worker, r).unwrap();
+  assert!(Arc::ptr_eq(&ring, &c.open_ring(worker, r).unwrap()));
+
+  assert_eq!(ring.write(1, ch, &[1]), Some(true), "main is idle: wake it");
+  let woken = main_waker.get();
+  c.kick(worker, r).unwrap();
+  assert_eq!(main_waker.get(), woken + 1);
+  assert_eq!(ring.write(1, ch, &[2]), Some(false), "main is due to drain");
+  c.invoke(worker, r, ch, vec![3]).unwrap();
+  assert_eq!(ring.write(2, ch, &[4]), Some(false));
+  let got: Vec<(Kind, u8)> = drain(&c, main)
+    .iter()
+    .map(|d| (d.envelope.kind, d.envelope.payload[0]))
+    .collect();
+  assert_eq!(
+    got,
+    vec![
+      (Kind::Send, 1),
+      (Kind::Send, 2),
+      (Kind::Invoke, 3),
+      (Kind::Post, 4)
+    ]
+  );
+  assert_eq!(ring.write(1, ch, &[5]), Some(true), "drained: idle again");
+
+  // Read before the mailbox, on every pop.
+  ring.write(1, ch, &[6]);
+  assert_eq!(c.pop(main, false).0.unwrap().envelope.payload, vec![5]);
+  assert_eq!(c.pop(main, false).0.unwrap().envelope.payload, vec![6]);
+
+  ring.write(1, ch, &[7]);
+  c.destroy_renderer(main, r).unwrap();
+  assert!(
+    drain(&c, main).is_empty(),
+    "a destroyed renderer's ring is dropped"
+  );
+}
+
+#[test]
 fn routes_reflect_the_registry_at_dispatch_time() {
   let c = core();
   let main = c.open_endpoint(None);
