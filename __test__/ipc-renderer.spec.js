@@ -743,6 +743,27 @@ describe('ordering', () => {
       expect(got).toEqual([1, 's', 2, 3])
     })
 
+    test('what the listeners of the last queued message send is delivered too, hop after hop', async () => {
+      const wc = webContents.create()
+      const hops = []
+      ipcMain.on('up', (e, n) => {
+        hops.push(`up ${n}`)
+        if (n < 50) e.reply('down', n + 1)
+      })
+      wc.ipcRenderer.on('down', (e, n) => {
+        hops.push(`down ${n}`)
+        wc.ipcRenderer.send('up', n + 1)
+      })
+      ipcMain.handle('last', () => 'answered')
+      const done = new Promise(resolve => ipcMain.once('up', (e, n) => n === 0 && resolve()))
+      wc.ipcRenderer.send('up', 0)
+      await done
+      while (hops.length < 51) await tick()
+      expect(hops[50]).toBe('up 50')
+      expect(hops.filter(h => h.startsWith('down')).length).toBe(25)
+      await expect(wc.ipcRenderer.invoke('last')).resolves.toBe('answered')
+    })
+
     test('diagnostics() counts staged sends as queued', async () => {
       ipcMain.on('m', () => {})
       ipcRenderer.send('m', 1)

@@ -10,7 +10,7 @@ const native = require('./native')
 const { IpcMainEvent, IpcMainSyncEvent, IpcMainPostEvent, IpcMainInvokeEvent } = require('./events')
 const { listenerGeneration } = require('./tracked-emitter')
 
-const { binding, Kind, Status, Route, RendererKind, HEADER_BYTES, NONE, LARGE, DONE, STATUS_BASE } = native
+const { binding, Kind, Status, Route, RendererKind, HEADER_BYTES, NONE, LARGE, DONE, DRAINED, COUNT, STATUS_BASE } = native
 
 const SCRATCH_BYTES = 64 * 1024
 const BATCH_BYTES = 256 * 1024
@@ -243,8 +243,13 @@ class Context {
           budget--
           continue
         }
-        this.batchLeft = n
+        this.batchLeft = n & COUNT
         this.batchOffset = 0
+        budget -= this.batchLeft
+        if (!this.dispatchBatch()) return
+        // The mailbox went idle with this batch: what comes next schedules its own drain.
+        if (n & DRAINED) return
+        continue
       }
       budget -= this.batchLeft
       if (!this.dispatchBatch()) return
@@ -294,7 +299,7 @@ class Context {
       if (n === NONE) return
       if (n === LARGE) this.dispatchLarge(this.batch, this.batchHead)
       else {
-        this.batchLeft = n
+        this.batchLeft = n & COUNT
         this.batchOffset = 0
       }
     }

@@ -67,6 +67,9 @@ const HEADER_BYTES = 32
 const NONE = -1
 const LARGE = -2
 const DONE = -3
+// Set in a count from `next`: that batch emptied the mailbox, which went idle (a push wakes it).
+const DRAINED = 0x40000000
+const COUNT = 0xffff
 const STATUS_BASE = -100
 
 // Channel names travel as interned numbers; both directions are cached per module instance.
@@ -132,6 +135,8 @@ module.exports = {
   NONE,
   LARGE,
   DONE,
+  DRAINED,
+  COUNT,
   STATUS_BASE,
   channelId,
   channelName,

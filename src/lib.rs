@@ -367,6 +367,9 @@ pub fn sync_blocking(
 
 /// Most messages handed over by one `next`.
 const MAX_BATCH: usize = 4096;
+/// Set in `next`'s count when the batch emptied the mailbox and it went idle (see
+/// `Core::idle_if_drained`): the drain ends with this batch.
+const DRAINED: i32 = 0x4000_0000;
 
 /// Entries of a batch start on 8-byte boundaries, so JS reads their headers as u32 words.
 fn entry_len(payload: usize) -> usize {
@@ -630,8 +633,9 @@ unsafe extern "C" fn alloc_payload(env: RawEnv, info: RawInfo) -> RawValue {
 }
 
 /// `next(endpoint, scratch, until)`: takes messages into `scratch`: back-to-back entries of a
-/// header then the payload, each starting on an 8-byte boundary. Returns how many, NONE (-1)
-/// when there is nothing to take, or LARGE (-2) for one message whose payload did not fit (its
+/// header then the payload, each starting on an 8-byte boundary. Returns how many (with the
+/// DRAINED bit when that emptied the mailbox and it went idle), NONE (-1) when there is
+/// nothing to take, or LARGE (-2) for one message whose payload did not fit (its
 /// header is written; `takeLarge` has the payload). With `until` (a request id) it pumps for
 /// an in-process `sendSync`: one main-bound message at a time, and DONE (-3) once that request
 /// has been dispatched.
@@ -663,6 +667,8 @@ fn take_next(endpoint: u32, scratch: &mut [u8], until: f64) -> i32 {
   }
   if count == 0 {
     NONE
+  } else if core.idle_if_drained(endpoint) {
+    count | DRAINED
   } else {
     count
   }

@@ -1122,6 +1122,21 @@ impl Core {
     (batch, wake)
   }
 
+  /// After a batch: if `caller`'s mailbox is empty and only its own thread can fill it (no
+  /// waker, no worker rings), it goes idle now, so JS need not ask once more to find it empty
+  /// (its own pushes schedule the next drain). True if it did.
+  pub fn idle_if_drained(&self, caller: EndpointId) -> bool {
+    let mut st = self.lock();
+    let Some(ep) = st.endpoints.get_mut(&caller) else {
+      return false;
+    };
+    if ep.waker.is_some() || !ep.rings.is_empty() || !ep.mailbox.is_empty() {
+      return false;
+    }
+    ep.mailbox.unschedule();
+    true
+  }
+
   // ---- introspection for tests and diagnostics -------------------------------------------
 
   pub fn pending_count(&self, hub: EndpointId) -> usize {

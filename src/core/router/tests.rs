@@ -204,6 +204,26 @@ fn a_workers_ring_reaches_main_in_order_with_its_requests_and_wakes_main_only_wh
 }
 
 #[test]
+fn a_mailbox_only_its_thread_fills_goes_idle_with_the_batch_that_empties_it() {
+  let c = core();
+  let (main, r, ch) = main_with_renderer(&c);
+  c.send(main, r, Kind::Send, ch, vec![1]).unwrap();
+  c.send(main, r, Kind::Send, ch, vec![2]).unwrap();
+  assert_eq!(c.pop(main, false).0.unwrap().envelope.payload, vec![1]);
+  assert!(!c.idle_if_drained(main), "one is left");
+  assert_eq!(c.pop(main, false).0.unwrap().envelope.payload, vec![2]);
+  assert!(c.idle_if_drained(main));
+  assert!(
+    c.send(main, r, Kind::Send, ch, vec![3]).unwrap(),
+    "idle: the next push wakes"
+  );
+
+  // Another thread may push any time: only an empty pop ends its drain.
+  let woken = c.open_endpoint(Some(Arc::new(Counter::default())));
+  assert!(!c.idle_if_drained(woken));
+}
+
+#[test]
 fn routes_reflect_the_registry_at_dispatch_time() {
   let c = core();
   let main = c.open_endpoint(None);
