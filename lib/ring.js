@@ -10,6 +10,8 @@ const HEAD = 16
 const IDLE = 32
 const ENTRY_HEADER = 16
 const PAD = 0xff
+// `idle` once nobody reads the ring (its renderer or main side is gone).
+const CLOSED = 2
 
 const NO_ROOM = 0
 const WRITTEN = 1
@@ -29,6 +31,8 @@ class RingWriter {
 
   /** Writes one message: NO_ROOM (send it another way), WRITTEN, or WAKE_MAIN (written; wake main). */
   write(kind, channel, bytes) {
+    // Through the core instead, which tells why it cannot be sent.
+    if (Atomics.load(this.control, IDLE) === CLOSED) return NO_ROOM
     const len = bytes.length
     const total = (ENTRY_HEADER + len + 15) & ~15
     let tail = this.tail

@@ -10,7 +10,8 @@
 //!
 //! Layout (the JS side, lib/ring.js, writes it through typed arrays): three `u32` control words
 //! on cache lines of their own (`tail` at byte 0, written by the producer; `head` at 64, by the
-//! consumer; `idle` at 128), then `cap` bytes of entries from byte [`CONTROL`]. Positions are
+//! consumer; `idle` at 128: 1 while main is idle, [`CLOSED`] once nobody reads the ring), then
+//! `cap` bytes of entries from byte [`CONTROL`]. Positions are
 //! byte counters that wrap at 2^32; an entry sits at `pos % cap`. Entry: `kind`, `channel`,
 //! `len` (u32 each, native order), a spare word, the payload, padded to 16 bytes. An entry never
 //! wraps: the producer fills the end of the buffer with a [`PAD`] entry and starts over at 0.
@@ -28,6 +29,9 @@ const IDLE: usize = 128;
 pub const ENTRY_HEADER: usize = 16;
 /// The kind of the entry that fills the end of the buffer before a wrap.
 pub const PAD: u32 = 0xff;
+/// `idle` once nobody will read the ring again (its renderer or main side is gone): the writer
+/// sends through the core instead, which says why that cannot be done.
+pub const CLOSED: u32 = 2;
 
 /// One message taken from the ring.
 #[derive(Debug, PartialEq, Eq)]
@@ -105,8 +109,20 @@ impl Ring {
   /// Main is going idle: from now on the producer wakes it. True if entries came meanwhile
   /// (the caller takes them instead of going idle).
   pub fn set_idle(&self) -> bool {
-    self.word(IDLE).store(1, Ordering::SeqCst);
+    // (A closed ring stays closed.)
+    let _ = self
+      .word(IDLE)
+      .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst);
     !self.is_empty()
+  }
+
+  /// Nobody reads this ring any more.
+  pub fn close(&self) {
+    self.word(IDLE).store(CLOSED, Ordering::SeqCst);
+  }
+
+  pub fn is_closed(&self) -> bool {
+    self.word(IDLE).load(Ordering::SeqCst) == CLOSED
   }
 
   /// Takes every published entry, in order. The caller must be the only consumer (the core's
@@ -166,6 +182,9 @@ impl Ring {
   /// False if there is no room. `Some(true)` means: wake the consumer.
   #[cfg(test)]
   pub fn write(&self, kind: u32, channel: u32, payload: &[u8]) -> Option<bool> {
+    if self.is_closed() {
+      return None;
+    }
     let total = (ENTRY_HEADER + payload.len()).next_multiple_of(ENTRY_HEADER);
     let mut tail = self.word(TAIL).load(Ordering::Relaxed);
     let head = self.word(HEAD).load(Ordering::Acquire);
@@ -270,6 +289,10 @@ mod tests {
     assert!(!r.set_idle(), "nothing came meanwhile");
     assert_eq!(r.write(2, 0, b"c"), Some(true));
     assert!(r.set_idle(), "an entry is waiting: do not sleep on it");
+    take(&r);
+    r.close();
+    assert!(!r.set_idle() && r.is_closed(), "closed stays closed");
+    assert_eq!(r.write(1, 0, b"d"), None, "a closed ring takes nothing");
   }
 
   #[test]

@@ -274,7 +274,8 @@ impl State {
 
   /// Drops the ring of renderer `r`, gone, from its main side.
   fn forget_ring(&mut self, r: &Renderer) {
-    if r.ring.is_some() {
+    if let Some(ring) = &r.ring {
+      ring.close();
       if let Some(ep) = self.endpoints.get_mut(&r.hub) {
         ep.rings.retain(|(id, _)| *id != r.id);
       }
@@ -605,6 +606,9 @@ impl Core {
         let Some(r) = st.renderers.remove(rid) else {
           continue;
         };
+        if let Some(ring) = &r.ring {
+          ring.close();
+        }
         r.waiter.cancel(CoreError::Disconnected);
         match r.side {
           Side::Remote(link) => link.close(),

@@ -201,6 +201,23 @@ fn a_workers_ring_reaches_main_in_order_with_its_requests_and_wakes_main_only_wh
     drain(&c, main).is_empty(),
     "a destroyed renderer's ring is dropped"
   );
+  assert!(
+    ring.is_closed(),
+    "and its writer goes through the core, which refuses"
+  );
+  assert_eq!(
+    c.send(worker, r, Kind::Send, ch, vec![8]),
+    Err(CoreError::ContextReleased)
+  );
+
+  // A main side that closes closes its workers' rings too.
+  let main2 = c.open_endpoint(None);
+  let r2 = c.create_renderer(main2, RendererKind::Worker).unwrap();
+  let worker2 = c.open_endpoint(None);
+  c.connect(r2, worker2).unwrap();
+  let ring2 = c.open_ring(worker2, r2).unwrap();
+  c.close_endpoint(main2);
+  assert!(ring2.is_closed());
 }
 
 #[test]
