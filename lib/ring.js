@@ -57,7 +57,12 @@ class RingWriter {
     this.bytes.set(bytes, at + ENTRY_HEADER)
     tail = (tail + total) >>> 0
     this.tail = tail
-    // Publishes the entry; then, if main went idle, this writer is the one to wake it.
+    // Publishes the entry; then, if main went idle, this writer is the one to wake it. (The
+    // buffer is not a SharedArrayBuffer, so the language promises nothing across threads here;
+    // V8 compiles these Atomics as on shared memory, a full barrier on x64 and stlr/ldar on
+    // arm64, which keeps the entry's plain stores before the tail store that publishes it.
+    // A ring closed between the check above and here takes the entry to nobody, as a message
+    // queued just before its renderer went would be.)
     Atomics.store(this.control, TAIL, tail | 0)
     if (Atomics.load(this.control, IDLE) !== 0 && Atomics.compareExchange(this.control, IDLE, 1, 0) === 1) {
       return WAKE_MAIN

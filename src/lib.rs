@@ -29,7 +29,7 @@ use crate::binding::{payload, raw};
 use crate::core::renderers::RendererKind;
 use crate::core::router::{global, Delivery, Wake};
 use crate::core::waiter::{Reply, SpinPolicy};
-use crate::core::{CoreError, EndpointId, Kind, RequestId, Status};
+use crate::core::{CoreError, EndpointId, Kind, RequestId, Route, Status};
 use crate::transport::client;
 use crate::transport::handoff;
 use crate::transport::server::Server;
@@ -655,6 +655,33 @@ fn take_next(endpoint: u32, scratch: &mut [u8], until: f64) -> i32 {
       (None, _) => NONE,
       (Some(d), wake) => write_entry(scratch, 0, d, wake).map_or(LARGE, |_| 1),
     };
+  }
+  // What workers wrote into their rings goes straight into the batch when nothing is older.
+  let mut offset = 0;
+  let mut count = 0;
+  let direct = core.take_rings_direct(endpoint, |renderer, kind, channel, payload| {
+    let end = offset + entry_len(payload.len());
+    if end > scratch.len() || count == MAX_BATCH {
+      return false;
+    }
+    count += 1;
+    write_header(
+      &mut scratch[offset..],
+      kind as u8,
+      0,
+      Route::chain(kind).0,
+      false,
+      renderer,
+      channel,
+      0,
+      payload.len() as u32,
+    );
+    scratch[offset + HEADER_BYTES..offset + HEADER_BYTES + payload.len()].copy_from_slice(payload);
+    offset = end;
+    true
+  });
+  if direct > 0 {
+    return direct as i32;
   }
   let (batch, wake) = core.pop_batch(endpoint, scratch.len(), entry_len, MAX_BATCH);
   let count = batch.len() as i32;

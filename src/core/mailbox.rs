@@ -87,6 +87,11 @@ impl Mailbox {
     true
   }
 
+  /// A drain is scheduled or running: the thread will look at this mailbox again by itself.
+  pub fn is_scheduled(&self) -> bool {
+    self.scheduled
+  }
+
   pub fn is_empty(&self) -> bool {
     self.to_main.is_empty() && self.to_renderers.is_empty()
   }

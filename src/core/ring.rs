@@ -128,6 +128,15 @@ impl Ring {
   /// Takes every published entry, in order. The caller must be the only consumer (the core's
   /// lock). On a malformed entry, what is left is dropped.
   pub fn consume(&self, mut each: impl FnMut(Entry<'_>)) -> Result<usize, Malformed> {
+    self.consume_while(|e| {
+      each(e);
+      true
+    })
+  }
+
+  /// Takes published entries in order while `each` accepts them (an entry it refuses stays for
+  /// later), as `consume`.
+  pub fn consume_while(&self, mut each: impl FnMut(Entry<'_>) -> bool) -> Result<usize, Malformed> {
     let tail = self.word(TAIL).load(Ordering::Acquire);
     let mut head = self.word(HEAD).load(Ordering::Relaxed);
     let mask = self.cap as u32 - 1;
@@ -164,11 +173,14 @@ impl Ring {
       let payload = unsafe {
         std::slice::from_raw_parts(self.base.as_ptr().add(CONTROL + off + ENTRY_HEADER), len)
       };
-      each(Entry {
+      let taken_now = each(Entry {
         kind,
         channel: self.read_u32(off + 4),
         payload,
       });
+      if !taken_now {
+        break Ok(taken);
+      }
       taken += 1;
       head = head.wrapping_add(total as u32);
     };
@@ -182,6 +194,23 @@ impl Ring {
   /// False if there is no room. `Some(true)` means: wake the consumer.
   #[cfg(test)]
   pub fn write(&self, kind: u32, channel: u32, payload: &[u8]) -> Option<bool> {
+    self.publish(kind, channel, payload)?;
+    Some(self.claim_wake())
+  }
+
+  /// The writer's second step: whether it is the one to wake the consumer.
+  #[cfg(test)]
+  pub fn claim_wake(&self) -> bool {
+    self.word(IDLE).load(Ordering::SeqCst) == 1
+      && self
+        .word(IDLE)
+        .compare_exchange(1, 0, Ordering::SeqCst, Ordering::SeqCst)
+        .is_ok()
+  }
+
+  /// The writer's first step: the entry, then `tail`. None if there is no room.
+  #[cfg(test)]
+  pub fn publish(&self, kind: u32, channel: u32, payload: &[u8]) -> Option<()> {
     if self.is_closed() {
       return None;
     }
@@ -224,13 +253,7 @@ impl Ring {
     self
       .word(TAIL)
       .store(tail.wrapping_add(total as u32), Ordering::SeqCst);
-    Some(
-      self.word(IDLE).load(Ordering::SeqCst) != 0
-        && self
-          .word(IDLE)
-          .compare_exchange(1, 0, Ordering::SeqCst, Ordering::SeqCst)
-          .is_ok(),
-    )
+    Some(())
   }
 }
 
@@ -278,6 +301,29 @@ mod tests {
     }
     assert_eq!(take(&r), expected);
     assert!(r.is_empty());
+  }
+
+  #[test]
+  fn an_entry_refused_stays_for_the_next_look() {
+    let r = Ring::new(4096);
+    for i in 0..5u32 {
+      r.write(1, i, &[i as u8]).unwrap();
+    }
+    let mut got = Vec::new();
+    let n = r
+      .consume_while(|e| {
+        if got.len() == 2 {
+          return false;
+        }
+        got.push(e.channel);
+        true
+      })
+      .unwrap();
+    assert_eq!((n, got), (2, vec![0, 1]));
+    assert_eq!(
+      take(&r).iter().map(|e| e.1).collect::<Vec<_>>(),
+      vec![2, 3, 4]
+    );
   }
 
   #[test]

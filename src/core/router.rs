@@ -786,6 +786,22 @@ impl Core {
       let mut st = self.lock();
       st.renderer_side(caller, id)?;
       st.take_own_ring(caller, id, &mut wakes);
+      // Main may have taken the entry this wake-up is for, and gone idle, between the writer
+      // publishing it and claiming the wake-up (main found the idle word still set, so it set
+      // nothing). If main is idle, the ring is marked idle again: else the writer's next
+      // entries would not wake it. Nothing can be written meanwhile: the writer is the caller.
+      let hub_idle = |st: &State, hub| {
+        st.endpoints
+          .get(&hub)
+          .is_some_and(|ep| !ep.mailbox.is_scheduled())
+      };
+      if let Some(r) = st.renderers.get(id) {
+        if let Some(ring) = &r.ring {
+          if hub_idle(&st, r.hub) {
+            ring.set_idle();
+          }
+        }
+      }
     }
     wakes.run();
     Ok(())
@@ -1124,6 +1140,42 @@ impl Core {
       }
     }
     (batch, wake)
+  }
+
+  /// When nothing waits in `caller`'s mailbox, hands what its workers wrote into their rings
+  /// straight to `sink` (renderer, kind, channel, payload), with no envelope on the way, while
+  /// `sink` takes them. How many it took. (Older messages in the mailbox go first: then this
+  /// takes nothing, and [`Core::pop`] moves the rings behind them.)
+  pub fn take_rings_direct(
+    &self,
+    caller: EndpointId,
+    mut sink: impl FnMut(RendererId, Kind, ChannelId, &[u8]) -> bool,
+  ) -> usize {
+    let st = self.lock();
+    let Some(ep) = st.endpoints.get(&caller) else {
+      return 0;
+    };
+    if !ep.mailbox.is_empty() {
+      return 0;
+    }
+    let mut taken = 0;
+    for (id, ring) in &ep.rings {
+      let mut refused = false;
+      // A malformed ring can only come from a bug of the JS writer: what it held is dropped.
+      let _ = ring.consume_while(|e| {
+        if sink(*id, e.kind, e.channel, e.payload) {
+          taken += 1;
+          true
+        } else {
+          refused = true;
+          false
+        }
+      });
+      if refused {
+        break;
+      }
+    }
+    taken
   }
 
   /// After a batch: if `caller`'s mailbox is empty and only its own thread can fill it (no

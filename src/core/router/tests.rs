@@ -221,6 +221,74 @@ fn a_workers_ring_reaches_main_in_order_with_its_requests_and_wakes_main_only_wh
 }
 
 #[test]
+fn a_wake_up_claimed_after_main_took_the_entry_and_went_idle_is_not_lost() {
+  let c = core();
+  let main = c.open_endpoint(Some(Arc::new(Counter::default())));
+  let r = c.create_renderer(main, RendererKind::Worker).unwrap();
+  let worker = c.open_endpoint(None);
+  c.connect(r, worker).unwrap();
+  let ch = c.intern("ch");
+  c.set_listening(Scope::Main(main), ch, true);
+  drain(&c, main);
+  let ring = c.open_ring(worker, r).unwrap();
+  // The writer publishes, then is preempted before it claims the wake-up; main, woken by
+  // something else, takes the entry and goes idle.
+  ring.publish(1, ch, &[1]).unwrap();
+  assert_eq!(drain(&c, main).len(), 1);
+  assert!(
+    ring.claim_wake(),
+    "the writer still thinks it must wake main"
+  );
+  c.kick(worker, r).unwrap();
+  assert_eq!(
+    ring.write(1, ch, &[2]),
+    Some(true),
+    "main is idle: the next entry wakes it"
+  );
+}
+
+#[test]
+fn ring_entries_go_straight_to_the_batch_only_when_nothing_older_waits() {
+  let c = core();
+  let main = c.open_endpoint(Some(Arc::new(Counter::default())));
+  let r = c.create_renderer(main, RendererKind::Worker).unwrap();
+  let worker = c.open_endpoint(None);
+  c.connect(r, worker).unwrap();
+  let ch = c.intern("ch");
+  c.set_listening(Scope::Main(main), ch, true);
+  drain(&c, main);
+  let ring = c.open_ring(worker, r).unwrap();
+  let direct = |limit: usize| {
+    let mut got = Vec::new();
+    c.take_rings_direct(main, |id, kind, channel, payload| {
+      assert_eq!((id, kind, channel), (r, Kind::Send, ch));
+      if got.len() == limit {
+        return false;
+      }
+      got.push(payload[0]);
+      true
+    });
+    got
+  };
+
+  for i in 0..5u8 {
+    ring.write(1, ch, &[i]);
+  }
+  assert_eq!(direct(2), vec![0, 1], "while the sink takes them");
+  assert_eq!(direct(usize::MAX), vec![2, 3, 4]);
+
+  // Something older in the mailbox: the ring waits behind it.
+  c.invoke(worker, r, ch, vec![9]).unwrap();
+  ring.write(1, ch, &[5]);
+  assert!(direct(usize::MAX).is_empty());
+  let got: Vec<(Kind, u8)> = drain(&c, main)
+    .iter()
+    .map(|d| (d.envelope.kind, d.envelope.payload[0]))
+    .collect();
+  assert_eq!(got, vec![(Kind::Invoke, 9), (Kind::Send, 5)]);
+}
+
+#[test]
 fn a_mailbox_only_its_thread_fills_goes_idle_with_the_batch_that_empties_it() {
   let c = core();
   let (main, r, ch) = main_with_renderer(&c);
