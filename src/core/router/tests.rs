@@ -220,17 +220,24 @@ fn a_workers_ring_reaches_main_in_order_with_its_requests_and_wakes_main_only_wh
   assert!(ring2.is_closed());
 }
 
-#[test]
-fn a_wake_up_claimed_after_main_took_the_entry_and_went_idle_is_not_lost() {
-  let c = core();
+/// A main side (with a waker) and a worker renderer, connected, with its send ring; ipcMain
+/// listens on `ch`.
+fn main_with_worker_ring(c: &Core) -> (EndpointId, RendererId, EndpointId, ChannelId, Arc<Ring>) {
   let main = c.open_endpoint(Some(Arc::new(Counter::default())));
   let r = c.create_renderer(main, RendererKind::Worker).unwrap();
   let worker = c.open_endpoint(None);
   c.connect(r, worker).unwrap();
   let ch = c.intern("ch");
   c.set_listening(Scope::Main(main), ch, true);
-  drain(&c, main);
+  drain(c, main);
   let ring = c.open_ring(worker, r).unwrap();
+  (main, r, worker, ch, ring)
+}
+
+#[test]
+fn a_wake_up_claimed_after_main_took_the_entry_and_went_idle_is_not_lost() {
+  let c = core();
+  let (main, r, worker, ch, ring) = main_with_worker_ring(&c);
   // The writer publishes, then is preempted before it claims the wake-up; main, woken by
   // something else, takes the entry and goes idle.
   ring.publish(1, ch, &[1]).unwrap();
@@ -250,14 +257,7 @@ fn a_wake_up_claimed_after_main_took_the_entry_and_went_idle_is_not_lost() {
 #[test]
 fn ring_entries_go_straight_to_the_batch_only_when_nothing_older_waits() {
   let c = core();
-  let main = c.open_endpoint(Some(Arc::new(Counter::default())));
-  let r = c.create_renderer(main, RendererKind::Worker).unwrap();
-  let worker = c.open_endpoint(None);
-  c.connect(r, worker).unwrap();
-  let ch = c.intern("ch");
-  c.set_listening(Scope::Main(main), ch, true);
-  drain(&c, main);
-  let ring = c.open_ring(worker, r).unwrap();
+  let (main, r, worker, ch, ring) = main_with_worker_ring(&c);
   let direct = |limit: usize| {
     let mut got = Vec::new();
     c.take_rings_direct(main, |id, kind, channel, payload| {
