@@ -125,6 +125,26 @@ impl Ring {
     self.word(IDLE).load(Ordering::SeqCst) == CLOSED
   }
 
+  /// How many published entries wait (counted, not taken; for diagnostics).
+  pub fn waiting(&self) -> usize {
+    let tail = self.word(TAIL).load(Ordering::Acquire);
+    let mut head = self.word(HEAD).load(Ordering::Relaxed);
+    let mask = self.cap as u32 - 1;
+    let mut n = 0;
+    while tail.wrapping_sub(head) >= ENTRY_HEADER as u32 {
+      let off = (head & mask) as usize;
+      let kind = self.read_u32(off);
+      let step = if kind == PAD {
+        self.cap - off
+      } else {
+        n += 1;
+        (ENTRY_HEADER + self.read_u32(off + 8) as usize).next_multiple_of(ENTRY_HEADER)
+      };
+      head = head.wrapping_add(step as u32);
+    }
+    n
+  }
+
   /// Takes every published entry, in order. The caller must be the only consumer (the core's
   /// lock). On a malformed entry, what is left is dropped.
   pub fn consume(&self, mut each: impl FnMut(Entry<'_>)) -> Result<usize, Malformed> {
@@ -301,6 +321,20 @@ mod tests {
     }
     assert_eq!(take(&r), expected);
     assert!(r.is_empty());
+  }
+
+  #[test]
+  fn waiting_entries_are_counted_across_a_wrap() {
+    let r = Ring::new(4096);
+    r.write(1, 0, &[0; 4000]).unwrap();
+    take(&r);
+    assert_eq!(r.waiting(), 0);
+    // Two entries, the second after the padded end of the buffer.
+    r.write(1, 0, &[1; 40]).unwrap();
+    r.write(1, 0, &[2; 200]).unwrap();
+    assert_eq!(r.waiting(), 2);
+    assert_eq!(take(&r).len(), 2);
+    assert_eq!(r.waiting(), 0);
   }
 
   #[test]

@@ -1200,9 +1200,12 @@ impl Core {
     st.pending.count_where(|p| p.hub == hub)
   }
 
+  /// Messages waiting for `endpoint`'s thread: in its mailbox, and in its workers' rings.
   pub fn queued(&self, endpoint: EndpointId) -> usize {
     let st = self.lock();
-    st.endpoints.get(&endpoint).map_or(0, |e| e.mailbox.len())
+    st.endpoints.get(&endpoint).map_or(0, |e| {
+      e.mailbox.len() + e.rings.iter().map(|(_, r)| r.waiting()).sum::<usize>()
+    })
   }
 
   pub fn renderer_kind(&self, id: RendererId) -> Option<RendererKind> {

@@ -274,7 +274,9 @@ fn ring_entries_go_straight_to_the_batch_only_when_nothing_older_waits() {
   for i in 0..5u8 {
     ring.write(1, ch, &[i]);
   }
+  assert_eq!(c.queued(main), 5, "what waits in rings counts as queued");
   assert_eq!(direct(2), vec![0, 1], "while the sink takes them");
+  assert_eq!(c.queued(main), 3);
   assert_eq!(direct(usize::MAX), vec![2, 3, 4]);
 
   // Something older in the mailbox: the ring waits behind it.
