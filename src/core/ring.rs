@@ -127,22 +127,7 @@ impl Ring {
 
   /// How many published entries wait (counted, not taken; for diagnostics).
   pub fn waiting(&self) -> usize {
-    let tail = self.word(TAIL).load(Ordering::Acquire);
-    let mut head = self.word(HEAD).load(Ordering::Relaxed);
-    let mask = self.cap as u32 - 1;
-    let mut n = 0;
-    while tail.wrapping_sub(head) >= ENTRY_HEADER as u32 {
-      let off = (head & mask) as usize;
-      let kind = self.read_u32(off);
-      let step = if kind == PAD {
-        self.cap - off
-      } else {
-        n += 1;
-        (ENTRY_HEADER + self.read_u32(off + 8) as usize).next_multiple_of(ENTRY_HEADER)
-      };
-      head = head.wrapping_add(step as u32);
-    }
-    n
+    self.walk(|_| true).1
   }
 
   /// Takes every published entry, in order. The caller must be the only consumer (the core's
@@ -156,25 +141,42 @@ impl Ring {
 
   /// Takes published entries in order while `each` accepts them (an entry it refuses stays for
   /// later), as `consume`.
-  pub fn consume_while(&self, mut each: impl FnMut(Entry<'_>) -> bool) -> Result<usize, Malformed> {
+  pub fn consume_while(&self, each: impl FnMut(Entry<'_>) -> bool) -> Result<usize, Malformed> {
+    let (head, taken, malformed) = self.walk(each);
+    // Dropped if malformed: the producer's next entries still find room.
+    let end = match malformed {
+      None => head,
+      Some(_) => self.word(TAIL).load(Ordering::Acquire),
+    };
+    self.word(HEAD).store(end, Ordering::Release);
+    match malformed {
+      None => Ok(taken),
+      Some(e) => Err(e),
+    }
+  }
+
+  /// Reads the published entries from `head` on, without moving it, while `each` accepts them:
+  /// where reading stopped (past the last entry accepted), how many were accepted, and the
+  /// malformed entry that stopped it, if one did.
+  fn walk(&self, mut each: impl FnMut(Entry<'_>) -> bool) -> (u32, usize, Option<Malformed>) {
     let tail = self.word(TAIL).load(Ordering::Acquire);
     let mut head = self.word(HEAD).load(Ordering::Relaxed);
     let mask = self.cap as u32 - 1;
     let mut taken = 0;
-    let result = loop {
+    let malformed = loop {
       let left = tail.wrapping_sub(head);
       if left == 0 {
-        break Ok(taken);
+        break None;
       }
       let off = (head & mask) as usize;
       if left < ENTRY_HEADER as u32 || !off.is_multiple_of(ENTRY_HEADER) {
-        break Err(Malformed { at: head });
+        break Some(Malformed { at: head });
       }
       let kind = self.read_u32(off);
       if kind == PAD {
         let rest = (self.cap - off) as u32;
         if rest > left {
-          break Err(Malformed { at: head });
+          break Some(Malformed { at: head });
         }
         head = head.wrapping_add(rest);
         continue;
@@ -183,31 +185,28 @@ impl Ring {
       let total = (ENTRY_HEADER + len).next_multiple_of(ENTRY_HEADER);
       let kind = match Kind::from_u8(kind as u8) {
         Some(k @ (Kind::Send | Kind::Post)) if kind <= 0xff => k,
-        _ => break Err(Malformed { at: head }),
+        _ => break Some(Malformed { at: head }),
       };
       if off + total > self.cap || total as u32 > left {
-        break Err(Malformed { at: head });
+        break Some(Malformed { at: head });
       }
       // Safety: the entry lies inside the entry area, between head and tail: published, and
       // not written again before `head` moves past it.
       let payload = unsafe {
         std::slice::from_raw_parts(self.base.as_ptr().add(CONTROL + off + ENTRY_HEADER), len)
       };
-      let taken_now = each(Entry {
+      let accepted = each(Entry {
         kind,
         channel: self.read_u32(off + 4),
         payload,
       });
-      if !taken_now {
-        break Ok(taken);
+      if !accepted {
+        break None;
       }
       taken += 1;
       head = head.wrapping_add(total as u32);
     };
-    // Dropped if malformed: the producer's next entries still find room.
-    let end = if result.is_ok() { head } else { tail };
-    self.word(HEAD).store(end, Ordering::Release);
-    result
+    (head, taken, malformed)
   }
 
   /// The producer's side, as lib/ring.js does it (tests; benchmarks of the core alone).
@@ -410,6 +409,7 @@ mod tests {
         4,
       )
     };
+    assert_eq!(r.waiting(), 0, "counting stops at a malformed entry");
     assert!(r.consume(|_| {}).is_err());
     assert!(r.is_empty());
   }

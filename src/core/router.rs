@@ -226,15 +226,16 @@ impl State {
   fn take_rings(&mut self, caller: EndpointId, hub: EndpointId, wakes: &mut Wakes) {
     let mut i = 0;
     loop {
-      let Some((id, ring)) = self
+      // Every pop looks: a ring is held (cloned) only when it has something to take.
+      let Some(next) = self
         .endpoints
         .get(&hub)
         .and_then(|ep| ep.rings.get(i))
-        .map(|(id, ring)| (*id, ring.clone()))
+        .map(|(id, ring)| (!ring.is_empty()).then(|| (*id, ring.clone())))
       else {
         return;
       };
-      if !ring.is_empty() {
+      if let Some((id, ring)) = next {
         self.take_ring(caller, hub, id, &ring, wakes);
       }
       i += 1;
@@ -790,16 +791,13 @@ impl Core {
       // publishing it and claiming the wake-up (main found the idle word still set, so it set
       // nothing). If main is idle, the ring is marked idle again: else the writer's next
       // entries would not wake it. Nothing can be written meanwhile: the writer is the caller.
-      let hub_idle = |st: &State, hub| {
-        st.endpoints
-          .get(&hub)
-          .is_some_and(|ep| !ep.mailbox.is_scheduled())
-      };
       if let Some(r) = st.renderers.get(id) {
-        if let Some(ring) = &r.ring {
-          if hub_idle(&st, r.hub) {
-            ring.set_idle();
-          }
+        let hub_idle = st
+          .endpoints
+          .get(&r.hub)
+          .is_some_and(|ep| !ep.mailbox.is_scheduled());
+        if let (Some(ring), true) = (&r.ring, hub_idle) {
+          ring.set_idle();
         }
       }
     }
