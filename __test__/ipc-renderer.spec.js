@@ -701,18 +701,73 @@ describe('ordering', () => {
       expect(got).toEqual(expected)
     })
 
-    test('the sends of one turn reach the core in one native call', async () => {
+    test('the sends of one turn reach the core in one native call, straight into the batch', async () => {
       const { binding } = require('../lib/native')
+      const direct = jest.spyOn(binding, 'nextStaged')
       const staged = jest.spyOn(binding, 'sendStaged')
       const single = jest.spyOn(binding, 'send')
       let seen = 0
       ipcMain.on('m', () => seen++)
       for (let i = 0; i < 1000; i++) ipcRenderer.send('m', i)
-      expect(staged).not.toHaveBeenCalled()
+      expect(direct).not.toHaveBeenCalled()
       await tick()
       expect(seen).toBe(1000)
-      expect(staged).toHaveBeenCalledTimes(1)
+      expect(direct).toHaveBeenCalledTimes(1)
+      expect(staged).not.toHaveBeenCalled()
       expect(single).not.toHaveBeenCalled()
+    })
+
+    test('a burst of many outboxes waits in JS and is handed over one outbox per call, in order', async () => {
+      const { binding } = require('../lib/native')
+      const direct = jest.spyOn(binding, 'nextStaged')
+      const staged = jest.spyOn(binding, 'sendStaged')
+      const got = []
+      ipcMain.on('m', (e, i, text) => got.push(i + text.length))
+      const text = 'y'.repeat(30)
+      for (let i = 0; i < 30000; i++) ipcRenderer.send('m', i, text)
+      expect(direct).not.toHaveBeenCalled()
+      expect(staged).not.toHaveBeenCalled()
+      for (let t = 0; t < 100 && got.length < 30000; t++) await tick()
+      expect(got).toEqual(Array.from({ length: 30000 }, (_, i) => i + 30))
+      // ~60 bytes an entry: 64 KiB outboxes hold about a thousand each.
+      expect(direct.mock.calls.length).toBeGreaterThanOrEqual(20)
+      expect(staged).not.toHaveBeenCalled()
+    })
+
+    test('staged outboxes wait their turn behind what is already queued in the core', async () => {
+      const { binding } = require('../lib/native')
+      const single = jest.spyOn(binding, 'send')
+      const got = []
+      ipcMain.on('m', (e, i, text) => got.push([i, text.length]))
+      const other = webContents.create()
+      // On their own into the mailbox (past the 4 KiB staged at most), then bursts staged behind.
+      ipcRenderer.send('m', -1, 'x'.repeat(5000))
+      other.ipcRenderer.send('m', -2, 'x'.repeat(6000))
+      for (let i = 0; i < 5000; i++) ipcRenderer.send('m', i, '')
+      ipcRenderer.send('m', 5000, 'x'.repeat(7000))
+      for (let i = 5001; i < 10000; i++) ipcRenderer.send('m', i, '')
+      expect(single).toHaveBeenCalledTimes(3)
+      for (let t = 0; t < 100 && got.length < 10002; t++) await tick()
+      const mine = got.filter(([i]) => i !== -2)
+      expect(mine).toEqual([[-1, 5000], ...Array.from({ length: 10000 }, (_, i) => [i, i === 5000 ? 7000 : 0])])
+      expect(got.findIndex(([i]) => i === -2)).toBe(1)
+    })
+
+    test('a renderer destroyed with several outboxes staged: as with one, none of them is dispatched, none left behind', async () => {
+      const wc = webContents.create()
+      let seen = 0
+      ipcMain.on('m', () => seen++)
+      for (let i = 0; i < 5000; i++) wc.ipcRenderer.send('m', i)
+      wc.destroy()
+      await tick()
+      await tick()
+      const staged = seen
+      const wc2 = webContents.create()
+      seen = 0
+      wc2.ipcRenderer.send('m', 0)
+      await tick()
+      expect(seen).toBe(1)
+      expect({ staged, queued: ipc.diagnostics().queuedMessages }).toEqual({ staged: 0, queued: 0 })
     })
 
     test('what main sends the renderer in between keeps its place', async () => {

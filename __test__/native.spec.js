@@ -118,3 +118,50 @@ describe('large messages are encoded into memory the addon lends, and taken over
     expect(out).toBe('1 0\n')
   })
 })
+
+describe('nextStaged checks what it is handed', () => {
+  // An outbox entry as lib/context.js stages it: renderer, kind, channel, length, payload (4-aligned).
+  function outboxOf(entries) {
+    const bytes = new Uint8Array(4096)
+    const words = new Uint32Array(bytes.buffer)
+    let at = 0
+    for (const [renderer, kind, channel, payload] of entries) {
+      words.set([renderer, kind, channel, payload.length], at / 4)
+      bytes.set(payload, at + 16)
+      at = (at + 16 + payload.length + 3) & ~3
+    }
+    return { bytes, length: at }
+  }
+
+  test('an outbox overlapping the batch, or shorter than its length, is refused with a code', () => {
+    const ctx = ipc.webContents.create().ipcRenderer._ipc.ctx
+    const batch = Buffer.alloc(1024)
+    expect(() => native.binding.nextStaged(ctx.id, batch, batch.subarray(512), 16)).toThrow(
+      expect.objectContaining({ code: 'ERR_IPC_INVALID_ARG' }),
+    )
+    expect(() => native.binding.nextStaged(ctx.id, batch, new Uint8Array(8), 16)).toThrow(
+      expect.objectContaining({ code: 'ERR_IPC_INVALID_ARG' }),
+    )
+  })
+
+  test('a malformed outbox is an error, and the good entries before it are delivered all the same', async () => {
+    const wc = ipc.webContents.create()
+    const ctx = wc.ipcRenderer._ipc.ctx
+    const got = []
+    ipc.ipcMain.on('m', (e, v) => got.push(v))
+    const channel = native.channelId('m')
+    const clone = require('../lib/clone')
+    const good = Uint8Array.from(clone.serializeArgs([1]))
+    const rendererId = wc.ipcRenderer._id()
+    const { bytes, length } = outboxOf([
+      [rendererId, native.Kind.SEND, channel, good],
+      [rendererId, native.Kind.INVOKE, channel, good],
+    ])
+    expect(() => native.binding.nextStaged(ctx.id, Buffer.alloc(4096), bytes, length)).toThrow(
+      expect.objectContaining({ code: 'ERR_IPC_INVALID_ARG', message: expect.stringContaining('malformed outbox') }),
+    )
+    ctx.schedule()
+    await new Promise(resolve => setImmediate(resolve))
+    expect(got).toEqual([1])
+  })
+})

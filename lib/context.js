@@ -25,6 +25,8 @@ const MICROTASK_DRAINS_PER_TURN = 1000
 const OUTBOX_BYTES = 64 * 1024
 const OUTBOX_ENTRY_HEADER = 16
 const STAGE_LIMIT = 4096
+// Memory of full outboxes kept for the next burst.
+const SPARE_OUTBOXES = 4
 // An in-process invoke answered with no more than this is settled without a reply message.
 const SETTLE_HERE_LIMIT = 64 * 1024
 
@@ -99,6 +101,10 @@ class Context {
     this.outbox = new Uint8Array(outboxMemory)
     this.outboxWords = new Uint32Array(outboxMemory)
     this.outboxLength = 0
+    // Outboxes that filled up before a drain (flat pairs: bytes, length), oldest first.
+    this.fullOutboxes = []
+    this.spareOutboxes = []
+    this.oldest = null
     this.listeningMemo = { sender: null, channel: '', kind: 0, generation: -1, bits: 0 }
     this.scheduled = false
     this.microDrains = 0
@@ -166,7 +172,7 @@ class Context {
     if (len > STAGE_LIMIT) return false
     let at = this.outboxLength
     if (at + OUTBOX_ENTRY_HEADER + len > OUTBOX_BYTES) {
-      this.flush()
+      this.rotate()
       at = 0
     }
     // The drain hands the outbox over before it reads the mailbox.
@@ -183,29 +189,89 @@ class Context {
   }
 
   /**
-   * Hands the outbox to the core. Called before anything else this thread asks of the core, so
-   * the core sees every message in the order it was sent. True if a drain must be scheduled.
+   * A full outbox waits as it is for the drain (which the core may copy straight into a batch),
+   * and staging goes on in a fresh one. Staged messages are held either way: here, or in the
+   * mailbox as one envelope each.
+   */
+  rotate() {
+    this.fullOutboxes.push(this.outbox, this.outboxLength)
+    const memory = this.spareOutboxes.pop() ?? new ArrayBuffer(OUTBOX_BYTES)
+    this.outbox = new Uint8Array(memory)
+    this.outboxWords = new Uint32Array(memory)
+    this.outboxLength = 0
+  }
+
+  /** The oldest staged outbox and its length, taken out of the outbox (see `next`). */
+  takeOldest() {
+    const full = this.fullOutboxes
+    if (full.length === 0) {
+      const len = this.outboxLength
+      this.outboxLength = 0
+      return len
+    }
+    const bytes = full.shift()
+    const len = full.shift()
+    this.oldest = bytes
+    return len
+  }
+
+  /** Done with what takeOldest gave: a full outbox's memory is kept for reuse. */
+  recycleOldest() {
+    const bytes = this.oldest
+    if (bytes === null) return
+    this.oldest = null
+    if (this.spareOutboxes.length < SPARE_OUTBOXES) this.spareOutboxes.push(bytes.buffer)
+  }
+
+  /**
+   * Hands everything staged to the core. Called before anything else this thread asks of the
+   * core, so the core sees every message in the order it was sent. True if a drain must be
+   * scheduled.
    */
   handOver() {
-    const len = this.outboxLength
-    if (len === 0) return false
-    this.outboxLength = 0
-    try {
-      return binding.sendStaged(this.id, this.outbox, len)
-    } catch (err) {
-      this.schedule()
-      throw native.wrap(err)
+    let wake = false
+    while (this.outboxLength !== 0) {
+      const len = this.takeOldest()
+      try {
+        if (binding.sendStaged(this.id, this.oldest ?? this.outbox, len)) wake = true
+      } catch (err) {
+        this.schedule()
+        throw native.wrap(err)
+      } finally {
+        this.recycleOldest()
+      }
     }
+    return wake
   }
 
   flush() {
     if (this.outboxLength !== 0 && this.handOver()) this.schedule()
   }
 
-  /** `binding.next`, after the outbox (a drain about to read the mailbox needs no extra one). */
+  /**
+   * `binding.next`, after what is staged. A drain hands the oldest outbox over in the same call,
+   * and when nothing older waits, the core writes its messages for this thread straight into
+   * the batch (a whole outbox always fits in one).
+   */
   next(bytes, request) {
-    if (this.outboxLength !== 0) this.handOver()
-    return binding.next(this.id, bytes, request)
+    if (this.outboxLength === 0) return binding.next(this.id, bytes, request)
+    if (request !== 0) {
+      this.handOver()
+      return binding.next(this.id, bytes, request)
+    }
+    const len = this.takeOldest()
+    let n
+    try {
+      n = binding.nextStaged(this.id, bytes, this.oldest ?? this.outbox, len)
+    } catch (err) {
+      this.schedule()
+      throw native.wrap(err)
+    } finally {
+      this.recycleOldest()
+    }
+    // More is staged: the drain is not over, whatever the mailbox says.
+    if (n >= 0 && this.outboxLength !== 0) n &= ~DRAINED
+    return n
   }
 
   // ---- scheduling ------------------------------------------------------------------------

@@ -434,9 +434,10 @@ pub fn pending(endpoint: u32) -> u32 {
 
 #[napi(module_exports)]
 pub fn define_raw_exports(exports: napi::bindgen_prelude::Object, env: Env) -> napi::Result<()> {
-  let defs: [(&str, raw::Callback); 14] = [
+  let defs: [(&str, raw::Callback); 15] = [
     ("send", send),
     ("sendStaged", send_staged),
+    ("nextStaged", next_staged),
     ("openRing", open_ring),
     ("kick", kick),
     ("invoke", invoke),
@@ -495,19 +496,85 @@ unsafe extern "C" fn send(env: RawEnv, info: RawInfo) -> RawValue {
 /// in-process `send`s (core/outbox.rs). True: schedule a drain of this thread.
 unsafe extern "C" fn send_staged(env: RawEnv, info: RawInfo) -> RawValue {
   raw::call::<3>(env, info, |a| {
-    let outbox = a.bytes(1)?;
-    let len = a.u32(2)? as usize;
-    let Some(staged) = outbox.get(..len) else {
-      return Err((
-        "ERR_IPC_INVALID_ARG",
-        "the outbox is shorter than that".into(),
-      ));
-    };
+    let staged = staged_prefix(a.bytes(1)?, a.u32(2)?)?;
     let done = global().send_staged(a.u32(0)?, staged);
     match done.malformed {
       None => Ok(raw::Out::Bool(done.wake)),
-      // Only a bug of the JS side writes these; what came before was routed all the same.
-      Some(e) => Err(("ERR_IPC_INVALID_ARG", format!("malformed outbox: {e:?}"))),
+      Some(e) => Err(malformed(e)),
+    }
+  })
+}
+
+/// The first `len` bytes of an outbox JS hands over.
+fn staged_prefix(outbox: &[u8], len: u32) -> std::result::Result<&[u8], raw::Fail> {
+  outbox.get(..len as usize).ok_or((
+    "ERR_IPC_INVALID_ARG",
+    "the outbox is shorter than that".into(),
+  ))
+}
+
+/// Only a bug of the JS side writes a malformed outbox; what came before was routed all the same.
+fn malformed(e: core::outbox::OutboxError) -> raw::Fail {
+  ("ERR_IPC_INVALID_ARG", format!("malformed outbox: {e:?}"))
+}
+
+/// `nextStaged(endpoint, scratch, outbox, length)`: `next` for a drain that still holds an
+/// outbox: hands it over, and when nothing older waits in the mailbox, writes the messages for
+/// this thread's main side straight into `scratch` (Core::send_staged_direct). Returns as `next`.
+unsafe extern "C" fn next_staged(env: RawEnv, info: RawInfo) -> RawValue {
+  raw::call::<4>(env, info, |a| {
+    let endpoint = a.u32(0)?;
+    let scratch = a.bytes(1)?;
+    let staged = staged_prefix(a.bytes(2)?, a.u32(3)?)?;
+    let apart = scratch.as_ptr_range().end <= staged.as_ptr()
+      || staged.as_ptr_range().end <= scratch.as_ptr();
+    if !apart {
+      return Err((
+        "ERR_IPC_INVALID_ARG",
+        "the outbox overlaps the batch".into(),
+      ));
+    }
+    let core = global();
+    let mut offset = 0;
+    let mut count = 0;
+    let direct = core.send_staged_direct(endpoint, staged, |m| {
+      let end = offset + entry_len(m.payload.len());
+      if end > scratch.len() || count == MAX_BATCH {
+        return false;
+      }
+      count += 1;
+      write_header(
+        &mut scratch[offset..],
+        m.kind as u8,
+        0,
+        Route::chain(m.kind).0,
+        false,
+        m.renderer,
+        m.channel,
+        0,
+        m.payload.len() as u32,
+      );
+      let start = offset + HEADER_BYTES;
+      scratch[start..start + m.payload.len()].copy_from_slice(m.payload);
+      offset = end;
+      true
+    });
+    match direct {
+      Some(d) if d.taken > 0 => {
+        let n = d.taken as i32;
+        Ok(raw::Out::Int(if core.idle_if_drained(endpoint) {
+          n | DRAINED
+        } else {
+          n
+        }))
+      }
+      Some(_) => Ok(raw::Out::Int(take_next(endpoint, scratch, 0.0))),
+      None => {
+        if let Some(e) = core.send_staged(endpoint, staged).malformed {
+          return Err(malformed(e));
+        }
+        Ok(raw::Out::Int(take_next(endpoint, scratch, 0.0)))
+      }
     }
   })
 }

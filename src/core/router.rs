@@ -16,7 +16,7 @@ use super::envelope::{
 };
 use super::error::CoreError;
 use super::mailbox::Mailbox;
-use super::outbox::{self, OutboxError};
+use super::outbox::{self, OutboxError, Staged};
 use super::pending::{Pending, PendingTable, Wait};
 use super::registry::{Registry, Scope};
 use super::renderers::{Link, Renderer, RendererKind, Renderers, Side, Uplink};
@@ -46,6 +46,19 @@ pub struct Staging {
   pub dropped: usize,
   /// Where reading stopped, if the outbox did not end cleanly.
   pub malformed: Option<OutboxError>,
+}
+
+/// What [`Core::send_staged_direct`] did with an outbox.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct StagedDirect {
+  /// Messages the sink took, in order (they come before anything in the mailbox).
+  pub taken: usize,
+  /// Messages routed the usual way (refused by the sink, or for another main side).
+  pub routed: usize,
+  /// Messages of renderers that were gone.
+  pub dropped: usize,
+  /// Whether the caller must schedule a drain of its own mailbox.
+  pub wake: bool,
 }
 
 /// Wakes the JS thread of an endpoint so it drains its mailbox. Called from any thread.
@@ -827,15 +840,76 @@ impl Core {
           continue;
         };
         let env = Envelope::new(m.kind, m.renderer, m.channel, m.payload.to_vec());
-        if st.send_to_main(caller, &target, env, &mut wakes) {
-          out.routed += 1;
+        let routed = st.send_to_main(caller, &target, env, &mut wakes);
+        *if routed {
+          &mut out.routed
         } else {
-          out.dropped += 1;
-        }
+          &mut out.dropped
+        } += 1;
       }
     }
     out.wake = wakes.run();
     out
+  }
+
+  /// [`Core::send_staged`] for a drain of `caller` about to read its mailbox: when nothing older
+  /// waits there (mailbox and worker rings empty), the messages for `caller` itself go straight
+  /// to `sink` (the batch JS reads next) instead of through the mailbox: no envelope, no queue.
+  /// What the sink refuses, and everything after it, is routed as usual, in order; so are
+  /// messages for other main sides. `None` (nothing done) when something older waits or the
+  /// outbox is malformed: the caller routes it with `send_staged` and pops as before.
+  pub fn send_staged_direct(
+    &self,
+    caller: EndpointId,
+    staged: &[u8],
+    mut sink: impl FnMut(&Staged<'_>) -> bool,
+  ) -> Option<StagedDirect> {
+    // Checked first, so nothing reaches the sink of an outbox that send_staged must report on.
+    if outbox::entries(staged).any(|e| e.is_err()) {
+      return None;
+    }
+    let mut wakes = Wakes::default();
+    let mut out = StagedDirect::default();
+    {
+      let mut st = self.lock();
+      let ep = st.endpoints.get(&caller)?;
+      if !ep.mailbox.is_empty() || ep.rings.iter().any(|(_, r)| !r.is_empty()) {
+        return None;
+      }
+      let mut open = true;
+      // A burst comes from one renderer: its lookup is done once.
+      let mut direct_renderer = None;
+      for m in outbox::entries(staged).flatten() {
+        if open && direct_renderer == Some(m.renderer) {
+          if sink(&m) {
+            out.taken += 1;
+            continue;
+          }
+          open = false;
+        }
+        let Ok(target) = st.renderer_side(caller, m.renderer) else {
+          out.dropped += 1;
+          continue;
+        };
+        if open && matches!(target, Target::Hub(hub) if hub == caller) {
+          direct_renderer = Some(m.renderer);
+          if sink(&m) {
+            out.taken += 1;
+            continue;
+          }
+          open = false;
+        }
+        let env = Envelope::new(m.kind, m.renderer, m.channel, m.payload.to_vec());
+        let routed = st.send_to_main(caller, &target, env, &mut wakes);
+        *if routed {
+          &mut out.routed
+        } else {
+          &mut out.dropped
+        } += 1;
+      }
+    }
+    out.wake = wakes.run();
+    Some(out)
   }
 
   /// `invoke` from renderer `id`. Returns the request id and whether to schedule a local drain.

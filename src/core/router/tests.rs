@@ -149,6 +149,125 @@ fn a_staged_message_of_a_gone_renderer_is_dropped_and_a_bad_entry_ends_the_outbo
   assert!(drain(&c, main).is_empty());
 }
 
+/// A staged message as a sink saw it: renderer, kind, payload.
+type Taken = (RendererId, Kind, Vec<u8>);
+
+/// What a sink of [`Core::send_staged_direct`] saw, taking `room` messages at most.
+fn take_direct(
+  c: &Core,
+  main: EndpointId,
+  out: &[u8],
+  room: usize,
+) -> (Option<StagedDirect>, Vec<Taken>) {
+  let mut got = Vec::new();
+  let done = c.send_staged_direct(main, out, |m| {
+    if got.len() == room {
+      return false;
+    }
+    got.push((m.renderer, m.kind, m.payload.to_vec()));
+    true
+  });
+  (done, got)
+}
+
+#[test]
+fn a_staged_outbox_goes_straight_to_the_batch_when_nothing_older_waits() {
+  let c = core();
+  let (main, r, ch) = main_with_renderer(&c);
+  let r2 = c.create_renderer(main, RendererKind::InProcess).unwrap();
+  let gone = c.create_renderer(main, RendererKind::InProcess).unwrap();
+  c.destroy_renderer(main, gone).unwrap();
+  drain(&c, main);
+  let mut out = Vec::new();
+  staged(&mut out, r, Kind::Send, ch, &[1]);
+  staged(&mut out, gone, Kind::Send, ch, &[9]);
+  staged(&mut out, r2, Kind::Post, ch, &[2, 2]);
+  staged(&mut out, r, Kind::Send, ch, &[3]);
+  let (done, got) = take_direct(&c, main, &out, usize::MAX);
+  assert_eq!(
+    done,
+    Some(StagedDirect {
+      taken: 3,
+      routed: 0,
+      dropped: 1,
+      wake: false
+    })
+  );
+  assert_eq!(
+    got,
+    vec![
+      (r, Kind::Send, vec![1]),
+      (r2, Kind::Post, vec![2, 2]),
+      (r, Kind::Send, vec![3])
+    ]
+  );
+  assert_eq!(c.queued(main), 0, "nothing went through the mailbox");
+  assert!(c.idle_if_drained(main));
+}
+
+#[test]
+fn what_the_batch_has_no_room_for_is_queued_in_order_after_it() {
+  let c = core();
+  let (main, r, ch) = main_with_renderer(&c);
+  drain(&c, main);
+  let mut out = Vec::new();
+  for i in 0..5u8 {
+    staged(&mut out, r, Kind::Send, ch, &[i]);
+  }
+  let (done, got) = take_direct(&c, main, &out, 2);
+  let done = done.expect("the mailbox was empty");
+  assert_eq!((done.taken, done.routed, done.wake), (2, 3, true));
+  let firsts: Vec<u8> = got.iter().map(|(_, _, p)| p[0]).collect();
+  assert_eq!(firsts, vec![0, 1]);
+  // The sink refused 2: 3 and 4 may not overtake it, even though there would be room again.
+  let rest: Vec<u8> = drain(&c, main)
+    .iter()
+    .map(|d| d.envelope.payload[0])
+    .collect();
+  assert_eq!(rest, vec![2, 3, 4]);
+}
+
+#[test]
+fn a_staged_outbox_waits_its_turn_behind_older_messages_and_a_bad_one_is_left_to_send_staged() {
+  let c = core();
+  let (main, r, ch) = main_with_renderer(&c);
+  drain(&c, main);
+  c.send(main, r, Kind::Send, ch, vec![0]).unwrap();
+  let mut out = Vec::new();
+  staged(&mut out, r, Kind::Send, ch, &[1]);
+  let (done, got) = take_direct(&c, main, &out, usize::MAX);
+  assert_eq!(done, None, "older messages wait in the mailbox");
+  assert!(got.is_empty());
+  assert_eq!(c.queued(main), 1, "nothing was routed");
+  drain(&c, main);
+
+  let mut bad = out.clone();
+  staged(&mut bad, r, Kind::Sync, ch, &[2]);
+  let (done, got) = take_direct(&c, main, &bad, usize::MAX);
+  assert_eq!(done, None);
+  assert!(
+    got.is_empty(),
+    "no entry of a malformed outbox reaches the batch"
+  );
+  assert_eq!(c.queued(main), 0);
+
+  // Nor does one of a main side with something in a worker's ring.
+  let w = c.create_renderer(main, RendererKind::Worker).unwrap();
+  let worker = c.open_endpoint(None);
+  c.connect(w, worker).unwrap();
+  drain(&c, main);
+  let ring = c.open_ring(worker, w).unwrap();
+  ring.write(1, ch, &[7]).unwrap();
+  assert_eq!(take_direct(&c, main, &out, usize::MAX).0, None);
+  ring.write(1, ch, &[8]).unwrap();
+  let got: Vec<u8> = drain(&c, main)
+    .iter()
+    .map(|d| d.envelope.payload[0])
+    .collect();
+  assert_eq!(got, vec![7, 8]);
+  assert!(take_direct(&c, main, &out, usize::MAX).0.is_some());
+}
+
 #[test]
 fn a_workers_ring_reaches_main_in_order_with_its_requests_and_wakes_main_only_when_idle() {
   let c = core();
