@@ -48,17 +48,24 @@ pub struct Staging {
   pub malformed: Option<OutboxError>,
 }
 
+impl Staging {
+  fn count(&mut self, routed: bool) {
+    *if routed {
+      &mut self.routed
+    } else {
+      &mut self.dropped
+    } += 1;
+  }
+}
+
 /// What [`Core::send_staged_direct`] did with an outbox.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct StagedDirect {
   /// Messages the sink took, in order (they come before anything in the mailbox).
   pub taken: usize,
-  /// Messages routed the usual way (refused by the sink, or for another main side).
-  pub routed: usize,
-  /// Messages of renderers that were gone.
-  pub dropped: usize,
-  /// Whether the caller must schedule a drain of its own mailbox.
-  pub wake: bool,
+  /// The others: routed the usual way (refused by the sink, or for another main side), or
+  /// dropped (their renderer was gone).
+  pub rest: Staging,
 }
 
 /// Wakes the JS thread of an endpoint so it drains its mailbox. Called from any thread.
@@ -313,6 +320,18 @@ impl State {
         true
       }
     }
+  }
+
+  /// A staged message, as an envelope of its own. False if its main side is gone.
+  fn send_staged_to_main(
+    &mut self,
+    caller: EndpointId,
+    target: &Target,
+    m: &Staged<'_>,
+    wakes: &mut Wakes,
+  ) -> bool {
+    let env = Envelope::new(m.kind, m.renderer, m.channel, m.payload.to_vec());
+    self.send_to_main(caller, target, env, wakes)
   }
 
   /// Renderer `id`, which must still be waiting for its connection.
@@ -839,13 +858,8 @@ impl Core {
           out.dropped += 1;
           continue;
         };
-        let env = Envelope::new(m.kind, m.renderer, m.channel, m.payload.to_vec());
-        let routed = st.send_to_main(caller, &target, env, &mut wakes);
-        *if routed {
-          &mut out.routed
-        } else {
-          &mut out.dropped
-        } += 1;
+        let routed = st.send_staged_to_main(caller, &target, &m, &mut wakes);
+        out.count(routed);
       }
     }
     out.wake = wakes.run();
@@ -888,7 +902,7 @@ impl Core {
           open = false;
         }
         let Ok(target) = st.renderer_side(caller, m.renderer) else {
-          out.dropped += 1;
+          out.rest.dropped += 1;
           continue;
         };
         if open && matches!(target, Target::Hub(hub) if hub == caller) {
@@ -899,16 +913,11 @@ impl Core {
           }
           open = false;
         }
-        let env = Envelope::new(m.kind, m.renderer, m.channel, m.payload.to_vec());
-        let routed = st.send_to_main(caller, &target, env, &mut wakes);
-        *if routed {
-          &mut out.routed
-        } else {
-          &mut out.dropped
-        } += 1;
+        let routed = st.send_staged_to_main(caller, &target, &m, &mut wakes);
+        out.rest.count(routed);
       }
     }
-    out.wake = wakes.run();
+    out.rest.wake = wakes.run();
     Some(out)
   }
 

@@ -188,9 +188,12 @@ fn a_staged_outbox_goes_straight_to_the_batch_when_nothing_older_waits() {
     done,
     Some(StagedDirect {
       taken: 3,
-      routed: 0,
-      dropped: 1,
-      wake: false
+      rest: Staging {
+        wake: false,
+        routed: 0,
+        dropped: 1,
+        malformed: None
+      }
     })
   );
   assert_eq!(
@@ -216,7 +219,7 @@ fn what_the_batch_has_no_room_for_is_queued_in_order_after_it() {
   }
   let (done, got) = take_direct(&c, main, &out, 2);
   let done = done.expect("the mailbox was empty");
-  assert_eq!((done.taken, done.routed, done.wake), (2, 3, true));
+  assert_eq!((done.taken, done.rest.routed, done.rest.wake), (2, 3, true));
   let firsts: Vec<u8> = got.iter().map(|(_, _, p)| p[0]).collect();
   assert_eq!(firsts, vec![0, 1]);
   // The sink refused 2: 3 and 4 may not overtake it, even though there would be room again.
