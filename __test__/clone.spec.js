@@ -819,6 +819,72 @@ describe('randomized against the oracle', () => {
   })
 })
 
+describe('arguments of primitives only (written and read without the object graph)', () => {
+  const rand = prng(0x9a1e)
+  const int = (n) => Math.floor(rand() * n)
+  const pick = (arr) => arr[int(arr.length)]
+  const STRINGS = ['', 'a', 'ping', 'é日', '\u00ff', '\u0100', '😀', '\ud800', 'x'.repeat(31), 'x'.repeat(32), 'y'.repeat(40)]
+  const NUMBERS = [0, -0, 1, -1, 63, 64, -64, -65, 8191, 8192, 2 ** 30 - 1, 2 ** 30, -(2 ** 30), 2 ** 31 - 1, 2 ** 31, -(2 ** 31), 2 ** 32, 1.5, NaN, Infinity, -Infinity, 1e300, 5e-324]
+  const randArg = () => {
+    switch (int(6)) {
+      case 0: return pick(STRINGS)
+      case 1: return pick(NUMBERS)
+      case 2: return int(2 ** 20) - 2 ** 19
+      case 3: return rand() < 0.5
+      case 4: return rand() < 0.5 ? null : undefined
+      default: return rand() * 1e6
+    }
+  }
+  const sameElements = (got, want) => {
+    expect(Array.isArray(got)).toBe(true)
+    expect(got.length).toBe(want.length)
+    for (let i = 0; i < want.length; i++) expect(Object.is(got[i], want[i])).toBe(true)
+  }
+
+  test('the bytes are those of the general encoder, V8 reads them, and V8\'s bytes read back', () => {
+    for (let round = 0; round < 3000; round++) {
+      const args = Array.from({ length: int(11) }, randArg)
+      const fast = Buffer.from(clone.serializeArgs(args)).toString('hex')
+      // serialize() of the same array takes the general path (it may be any array)
+      expect(fast).toBe(Buffer.from(clone.serialize(args)).toString('hex'))
+      sameElements(oracleRead(Buffer.from(fast, 'hex')), args)
+      sameElements(clone.deserialize(Buffer.from(fast, 'hex')), args)
+      sameElements(clone.deserialize(Uint8Array.from(oracleBytes(args))), args)
+    }
+  })
+
+  test('every truncation, a trailing byte and a wrong element count are rejected', () => {
+    for (const args of [[1], ['ab', 2.5, true], [null, undefined, false, -1, 'x'], []]) {
+      const bytes = Uint8Array.from(clone.serializeArgs(args))
+      for (let i = 0; i < bytes.length; i++) expectBadPayload(bytes.subarray(0, i))
+      const longer = new Uint8Array(bytes.length + 1)
+      longer.set(bytes)
+      expectBadPayload(longer)
+      const miscounted = Uint8Array.from(bytes)
+      miscounted[miscounted.length - 1]++
+      expectBadPayload(miscounted)
+    }
+  })
+
+  test('an array with a hole, an extra property or a repeated string still decodes as V8 does', () => {
+    const holey = [1, , 'a'] // eslint-disable-line no-sparse-arrays
+    const extra = Object.assign([1, 2], { name: 'n' })
+    for (const value of [holey, extra, ['s', 's'], [[1]], [{}]]) {
+      const bytes = oracleBytes(value)
+      expect(clone.deserialize(bytes)).toEqual(oracleRead(bytes))
+    }
+  })
+
+  test('arguments that are not all primitives take the general path, with its errors', () => {
+    expect(() => clone.serializeArgs([1, () => {}])).toThrow(NOT_CLONEABLE)
+    expect(() => clone.serializeArgs([Symbol('s')])).toThrow(NOT_CLONEABLE)
+    const shared = { a: 1 }
+    const back = clone.deserialize(Uint8Array.from(clone.serializeArgs([shared, shared, 1n])))
+    expect(back[0]).toBe(back[1])
+    expect(back[2]).toBe(1n)
+  })
+})
+
 describe('malformed input', () => {
   const samples = () => [
     encode(['ping']),

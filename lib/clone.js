@@ -679,6 +679,7 @@ function serializeArgs (args) {
 }
 
 function encode (value, args) {
+  if (args && !active && FAST && allPrimitive(value)) return viewOfScratch(encodePrimitiveArgs(value))
   if (active) return serializeNested(value)
   if (!FAST) return serializeFallback(value)
   active = true
@@ -698,6 +699,50 @@ function encode (value, args) {
     return (viewCache[end] = new Uint8Array(b.buffer, b.byteOffset, end))
   }
   return new Uint8Array(b.buffer, b.byteOffset, end)
+}
+
+// Arguments that are all numbers, short strings, booleans, null or undefined (the usual IPC
+// call): nothing can repeat, nest or run code, so none of the object graph's bookkeeping is
+// needed, and nothing can fail.
+const PRIMITIVE_ARGS = 8
+function allPrimitive (args) {
+  const len = args.length
+  if (len > PRIMITIVE_ARGS) return false
+  for (let i = 0; i < len; i++) {
+    const v = args[i]
+    if (typeof v === 'string') {
+      if (v.length >= SHORT_STRING) return false
+    } else if (typeof v !== 'number' && typeof v !== 'boolean' && v !== null && v !== undefined) {
+      return false
+    }
+  }
+  return true
+}
+
+// Written as encodeFast would; the scratch holds the largest such message many times over.
+function encodePrimitiveArgs (args) {
+  const b = scratch
+  buf = b
+  b[0] = T_VERSION
+  b[1] = WIRE_VERSION
+  b[2] = T_BEGIN_DENSE
+  const len = args.length
+  b[3] = len
+  pos = 4
+  for (let i = 0; i < len; i++) writeValue(args[i])
+  b[pos++] = T_END_DENSE
+  b[pos++] = 0
+  b[pos++] = len
+  return pos
+}
+
+function viewOfScratch (end) {
+  if (end < VIEW_CACHE_SIZE) {
+    const cached = viewCache[end]
+    if (cached !== null) return cached
+    return (viewCache[end] = new Uint8Array(scratch.buffer, scratch.byteOffset, end))
+  }
+  return new Uint8Array(scratch.buffer, scratch.byteOffset, end)
 }
 
 // Leaves no state behind, whatever happened during the call.
@@ -1575,6 +1620,10 @@ function deserialize (bytes, start, end, owned) {
   if (!(bytes instanceof Uint8Array) || (start | 0) !== start || (end | 0) !== end || start < 0 || end > bytes.length || start > end) {
     checkArgs(bytes, start, end)
   }
+  if (FAST && end - start > 6 && bytes[start + 2] === T_BEGIN_DENSE && bytes[start] === T_VERSION && bytes[start + 1] === WIRE_VERSION) {
+    const args = decodePrimitiveArgs(bytes, start + 3, end)
+    if (args !== undefined) return args
+  }
   if (!decoding && FAST && end - start > 2 && bytes[start] === T_VERSION && bytes[start + 1] === WIRE_VERSION) {
     // The common case, kept flat: one V8-format stream the fast decoder reads.
     decoding = true
@@ -1599,6 +1648,62 @@ function deserialize (bytes, start, end, owned) {
     return deserializeSlow(bytes, start, end, false, retryFast)
   }
   return deserializeSlow(bytes, start, end, owned === true, true)
+}
+
+// The other side of encodePrimitiveArgs: an array of at most PRIMITIVE_ARGS elements, each an
+// int, a double, a short one-byte string, true, false, null or undefined, and nothing after it.
+// Anything else (undefined): the general decoder reads it. Uses no decoder state, so it may run
+// inside another decode.
+function decodePrimitiveArgs (b, p, end) {
+  const len = b[p++]
+  if (len > PRIMITIVE_ARGS) return undefined
+  const arr = new Array(len)
+  for (let i = 0; i < len; i++) {
+    if (p >= end) return undefined
+    const tag = b[p++]
+    if (tag === T_INT32) {
+      if (p >= end) return undefined
+      let byte = b[p++]
+      let u = byte
+      if (byte >= 0x80) {
+        u = byte & 0x7f
+        let mul = 0x80
+        for (let k = 1; ; k++) {
+          if (p >= end || k === 5) return undefined
+          byte = b[p++]
+          if (k === 4 && byte > 0x0f) return undefined
+          u += (byte & 0x7f) * mul
+          if (byte < 0x80) break
+          mul *= 0x80
+        }
+      }
+      arr[i] = (u >>> 1) ^ -(u & 1)
+    } else if (tag === T_ONE_BYTE) {
+      const n = p < end ? b[p++] : 0x80
+      if (n >= SHORT_STRING || n > end - p) return undefined
+      let str = ''
+      for (let k = p; k < p + n; k++) str += fromCharCode(b[k])
+      p += n
+      arr[i] = str
+    } else if (tag === T_DOUBLE) {
+      if (end - p < 8) return undefined
+      for (let k = 0; k < 8; k++) f64Bytes[k] = b[p + k]
+      p += 8
+      arr[i] = f64[0]
+    } else if (tag === T_TRUE) {
+      arr[i] = true
+    } else if (tag === T_FALSE) {
+      arr[i] = false
+    } else if (tag === T_NULL) {
+      arr[i] = null
+    } else if (tag === T_UNDEFINED) {
+      arr[i] = undefined
+    } else {
+      return undefined
+    }
+  }
+  if (end - p !== 3 || b[p] !== T_END_DENSE || b[p + 1] !== 0 || b[p + 2] !== len) return undefined
+  return arr
 }
 
 function deserializeSlow (bytes, start, end, owned, tryFast) {
