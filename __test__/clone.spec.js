@@ -853,6 +853,20 @@ describe('arguments of primitives only (written and read without the object grap
     }
   })
 
+  test('one primitive (an answer) goes both ways, and V8 reads it', () => {
+    for (let round = 0; round < 2000; round++) {
+      const v = randArg()
+      const bytes = Uint8Array.from(clone.serialize(v))
+      expect(Object.is(oracleRead(bytes), v)).toBe(true)
+      expect(Object.is(clone.deserialize(bytes), v)).toBe(true)
+      expect(Object.is(clone.deserialize(Uint8Array.from(oracleBytes(v))), v)).toBe(true)
+      for (let i = 0; i < bytes.length; i++) expectBadPayload(bytes.subarray(0, i))
+      const longer = new Uint8Array(bytes.length + 1)
+      longer.set(bytes)
+      expectBadPayload(longer)
+    }
+  })
+
   test('every truncation, a trailing byte and a wrong element count are rejected', () => {
     for (const args of [[1], ['ab', 2.5, true], [null, undefined, false, -1, 'x'], []]) {
       const bytes = Uint8Array.from(clone.serializeArgs(args))

@@ -679,7 +679,13 @@ function serializeArgs (args) {
 }
 
 function encode (value, args) {
-  if (args && !active && FAST && allPrimitive(value)) return viewOfScratch(encodePrimitiveArgs(value))
+  if (!active && FAST) {
+    if (args) {
+      if (allPrimitive(value)) return viewOfScratch(encodePrimitiveArgs(value))
+    } else if (isPrimitive(value)) {
+      return viewOfScratch(encodePrimitive(value))
+    }
+  }
   if (active) return serializeNested(value)
   if (!FAST) return serializeFallback(value)
   active = true
@@ -702,21 +708,29 @@ function encode (value, args) {
 }
 
 // Arguments that are all numbers, short strings, booleans, null or undefined (the usual IPC
-// call): nothing can repeat, nest or run code, so none of the object graph's bookkeeping is
-// needed, and nothing can fail.
+// call), or one such value (the usual answer): nothing can repeat, nest or run code, so none of
+// the object graph's bookkeeping is needed, and nothing can fail.
 const PRIMITIVE_ARGS = 8
+
+function isPrimitive (v) {
+  if (typeof v === 'string') return v.length < SHORT_STRING
+  return typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined
+}
+
 function allPrimitive (args) {
   const len = args.length
   if (len > PRIMITIVE_ARGS) return false
-  for (let i = 0; i < len; i++) {
-    const v = args[i]
-    if (typeof v === 'string') {
-      if (v.length >= SHORT_STRING) return false
-    } else if (typeof v !== 'number' && typeof v !== 'boolean' && v !== null && v !== undefined) {
-      return false
-    }
-  }
+  for (let i = 0; i < len; i++) if (!isPrimitive(args[i])) return false
   return true
+}
+
+function encodePrimitive (v) {
+  buf = scratch
+  scratch[0] = T_VERSION
+  scratch[1] = WIRE_VERSION
+  pos = 2
+  writeValue(v)
+  return pos
 }
 
 // Written as encodeFast would; the scratch holds the largest such message many times over.
@@ -1620,9 +1634,14 @@ function deserialize (bytes, start, end, owned) {
   if (!(bytes instanceof Uint8Array) || (start | 0) !== start || (end | 0) !== end || start < 0 || end > bytes.length || start > end) {
     checkArgs(bytes, start, end)
   }
-  if (FAST && end - start > 6 && bytes[start + 2] === T_BEGIN_DENSE && bytes[start] === T_VERSION && bytes[start + 1] === WIRE_VERSION) {
-    const args = decodePrimitiveArgs(bytes, start + 3, end)
-    if (args !== undefined) return args
+  if (FAST && end - start > 2 && bytes[start] === T_VERSION && bytes[start + 1] === WIRE_VERSION) {
+    if (bytes[start + 2] === T_BEGIN_DENSE) {
+      const args = end - start > 6 ? decodePrimitiveArgs(bytes, start + 3, end) : undefined
+      if (args !== undefined) return args
+    } else {
+      const value = decodePrimitive(bytes, start + 2, end)
+      if (value !== NOT_PRIMITIVE) return value
+    }
   }
   if (!decoding && FAST && end - start > 2 && bytes[start] === T_VERSION && bytes[start + 1] === WIRE_VERSION) {
     // The common case, kept flat: one V8-format stream the fast decoder reads.
@@ -1704,6 +1723,34 @@ function decodePrimitiveArgs (b, p, end) {
   }
   if (end - p !== 3 || b[p] !== T_END_DENSE || b[p + 1] !== 0 || b[p + 2] !== len) return undefined
   return arr
+}
+
+// The other side of encodePrimitive for what answers usually are: an int, true, false, null or
+// undefined, and nothing after it; NOT_PRIMITIVE for anything else (the general decoder reads
+// it). Not inside another decode: the varint is read with the decoder's own state.
+const NOT_PRIMITIVE = Symbol('not a primitive')
+function decodePrimitive (b, p, end) {
+  const tag = b[p]
+  if (end - p === 1) {
+    if (tag === T_TRUE) return true
+    if (tag === T_FALSE) return false
+    if (tag === T_NULL) return null
+    if (tag === T_UNDEFINED) return undefined
+    return NOT_PRIMITIVE
+  }
+  if (tag !== T_INT32 || decoding) return NOT_PRIMITIVE
+  dbuf = b
+  dpos = p + 1
+  dend = end
+  let value = NOT_PRIMITIVE
+  try {
+    const u = readVarint()
+    if (dpos === end) value = (u >>> 1) ^ -(u & 1)
+  } catch {
+    // malformed: the general decoder says how
+  }
+  dbuf = null
+  return value
 }
 
 function deserializeSlow (bytes, start, end, owned, tryFast) {
