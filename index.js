@@ -82,6 +82,15 @@ function connectTo(address, token, expected, exitOnClose, maxFrameSize) {
   ctx.holdsLoop = true
   const renderer = new IpcRenderer(ctx, () => info.renderer, true)
   renderer._ensure()
+  if (isMainThread) {
+    // Its sends wait in this thread's outbox until it yields (see IpcRenderer#_oneWay); what is
+    // still there when the process exits goes out first.
+    renderer._ipc.stageSends = true
+    if (!ctx.flushesAtExit) {
+      ctx.flushesAtExit = true
+      process.prependListener('exit', () => ctx.flushAtExit())
+    }
+  }
   const connection = new MainConnection(address, info, exitOnClose)
   Object.defineProperty(renderer, 'connection', { value: connection, enumerable: false })
   ctx.connections.set(info.renderer, connection)

@@ -734,6 +734,21 @@ describe('ordering', () => {
       expect(staged).not.toHaveBeenCalled()
     })
 
+    test('an outbox with nothing for this thread does not end the drain while more are staged', async () => {
+      const native = require('../lib/native')
+      const got = []
+      ipcMain.on('m', (e, i) => got.push(i))
+      for (let i = 0; i < 30000; i++) ipcRenderer.send('m', i)
+      // As if the first outbox's messages had all gone elsewhere: the core reads nothing.
+      const direct = jest.spyOn(native.binding, 'nextStaged').mockImplementationOnce(() => native.NONE)
+      for (let t = 0; t < 100 && got.length < 30000; t++) await tick()
+      expect(direct.mock.calls.length).toBeGreaterThan(2)
+      expect(got.length).toBeGreaterThan(25000)
+      expect(got[0]).toBeGreaterThan(0)
+      expect(got).toEqual(Array.from({ length: got.length }, (_, i) => i + got[0]))
+      expect(got[got.length - 1]).toBe(29999)
+    })
+
     test('staged outboxes wait their turn behind what is already queued in the core', async () => {
       const { binding } = require('../lib/native')
       const single = jest.spyOn(binding, 'send')

@@ -105,6 +105,7 @@ class Context {
     this.fullOutboxes = []
     this.spareOutboxes = []
     this.oldest = null
+    this.flushesAtExit = false
     this.listeningMemo = { sender: null, channel: '', kind: 0, generation: -1, bits: 0 }
     this.scheduled = false
     this.microDrains = 0
@@ -164,15 +165,19 @@ class Context {
   // ---- the outbox ------------------------------------------------------------------------
 
   /**
-   * Queues a one-way message of an in-process renderer of this thread. False if its payload is
-   * too big to stage: the caller sends it on its own, after calling flush().
+   * Queues a one-way message of a renderer of this thread (in-process, or this renderer
+   * process's). False if its payload is too big to stage: the caller sends it on its own, after
+   * calling flush(). `handOverWhenFull`: a full outbox goes to the core at once rather than
+   * waiting for the drain (a renderer process's main reads it elsewhere, whatever this thread
+   * does next).
    */
-  stage(renderer, kind, channel, bytes) {
+  stage(renderer, kind, channel, bytes, handOverWhenFull = false) {
     const len = bytes.length
     if (len > STAGE_LIMIT) return false
     let at = this.outboxLength
     if (at + OUTBOX_ENTRY_HEADER + len > OUTBOX_BYTES) {
-      this.rotate()
+      if (handOverWhenFull) this.flush()
+      else this.rotate()
       at = 0
     }
     // The drain hands the outbox over before it reads the mailbox.
@@ -248,6 +253,15 @@ class Context {
     if (this.outboxLength !== 0 && this.handOver()) this.schedule()
   }
 
+  /** At exit: what is staged goes to the core (which writes it out), errors and all ignored. */
+  flushAtExit() {
+    try {
+      this.handOver()
+    } catch {
+      // the connection or the renderer is gone already: nothing to deliver to
+    }
+  }
+
   /**
    * `binding.next`, after what is staged. A drain hands the oldest outbox over in the same call,
    * and when nothing older waits, the core writes its messages for this thread straight into
@@ -259,16 +273,20 @@ class Context {
       this.handOver()
       return binding.next(this.id, bytes, request)
     }
-    const len = this.takeOldest()
     let n
-    try {
-      n = binding.nextStaged(this.id, bytes, this.oldest ?? this.outbox, len)
-    } catch (err) {
-      this.schedule()
-      throw native.wrap(err)
-    } finally {
-      this.recycleOldest()
-    }
+    do {
+      const len = this.takeOldest()
+      try {
+        n = binding.nextStaged(this.id, bytes, this.oldest ?? this.outbox, len)
+      } catch (err) {
+        this.schedule()
+        throw native.wrap(err)
+      } finally {
+        this.recycleOldest()
+      }
+      // Nothing to read from that outbox (its messages went elsewhere, or their renderers were
+      // gone) and none in the mailbox: the next outbox, if any, may still have some.
+    } while (n === NONE && this.outboxLength !== 0)
     // More is staged: the drain is not over, whatever the mailbox says.
     if (n >= 0 && this.outboxLength !== 0) n &= ~DRAINED
     return n

@@ -63,7 +63,7 @@ class IpcRenderer extends TrackedEmitter {
   constructor(ctx, bind, blocking) {
     super()
     Object.defineProperty(this, '_ipc', {
-      value: { ctx, bind, blocking, id: 0, released: false, ring: undefined },
+      value: { ctx, bind, blocking, id: 0, released: false, ring: undefined, stageSends: false },
       writable: true,
     })
     // A renderer in another thread keeps it alive while it listens, like a MessagePort.
@@ -126,6 +126,11 @@ class IpcRenderer extends TrackedEmitter {
         }
         if (done === WAKE_MAIN) kick(ctx.id, id)
         if (done !== NO_ROOM) return
+      } else if (ipc.stageSends && ctx.stage(id, kind, channel, bytes, true)) {
+        // A renderer process (no ring: main is in another process): its sends wait in the
+        // outbox until this thread yields or next calls into the core, then go out together
+        // (a full outbox at once, so a long synchronous run of sends keeps flowing).
+        return
       }
     }
     let wake
