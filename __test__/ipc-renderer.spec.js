@@ -10,7 +10,7 @@ const net = require('net')
 const util = require('util')
 const { MessageChannel } = require('worker_threads')
 const ipc = require('..')
-const { thrownBy } = require('./helpers/errors')
+const { captureUncaught, thrownBy } = require('./helpers/errors')
 const { ipcMain, ipcRenderer, webContents } = ipc
 
 const tick = () => new Promise(resolve => setImmediate(resolve))
@@ -795,6 +795,29 @@ describe('ordering', () => {
       wc.ipcRenderer.send('up', 3)
       await tick()
       expect(got).toEqual(['up 1', 'down 2', 'up 3'])
+    })
+
+    test('a sendSync keeps the order of a batch in which listeners threw more than once', async () => {
+      const got = []
+      const errors = await captureUncaught(async () => {
+        ipcMain.on('m', (e, i) => {
+          got.push(i)
+          if (i === 0 || i === 1) throw new Error('boom')
+        })
+        ipcMain.on('s', e => {
+          got.push('sync')
+          e.returnValue = 1
+        })
+        for (let i = 0; i < 6; i++) ipcRenderer.send('m', i)
+        // After the drain's promise job: the first throw left 1..5 in the batch.
+        queueMicrotask(() => {
+          ipcRenderer.send('m', 'after')
+          ipcRenderer.sendSync('s')
+        })
+        for (let t = 0; t < 5; t++) await tick()
+      })
+      expect(errors.map(e => e.message)).toEqual(['boom', 'boom'])
+      expect(got).toEqual([0, 1, 2, 3, 4, 5, 'after', 'sync'])
     })
 
     test('sends from inside a sendSync listener come after it, before later sends', async () => {

@@ -394,7 +394,8 @@ class Context {
     // Main-bound messages already handed over in the current batch came before this request:
     // dispatch them first (a batch holds messages of one direction only).
     if (this.batchLeft > 0 && (this.batchHead[this.batchOffset >>> 2] & 0xff) <= Kind.INVOKE) {
-      this.dispatchBatch()
+      // All of them, even if a listener throws (reported) on more than one.
+      while (this.batchLeft > 0) this.dispatchBatch()
     }
     const bytes = this.scratch
     const head = this.head

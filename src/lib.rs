@@ -524,16 +524,8 @@ fn malformed(e: core::outbox::OutboxError) -> raw::Fail {
 unsafe extern "C" fn next_staged(env: RawEnv, info: RawInfo) -> RawValue {
   raw::call::<4>(env, info, |a| {
     let endpoint = a.u32(0)?;
-    let scratch = a.bytes(1)?;
-    let staged = staged_prefix(a.bytes(2)?, a.u32(3)?)?;
-    let apart = scratch.as_ptr_range().end <= staged.as_ptr()
-      || staged.as_ptr_range().end <= scratch.as_ptr();
-    if !apart {
-      return Err((
-        "ERR_IPC_INVALID_ARG",
-        "the outbox overlaps the batch".into(),
-      ));
-    }
+    let (scratch, outbox) = a.disjoint_bytes(1, 2)?;
+    let staged = staged_prefix(outbox, a.u32(3)?)?;
     let core = global();
     let mut offset = 0;
     let mut count = 0;

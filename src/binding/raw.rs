@@ -118,6 +118,25 @@ impl<const N: usize> Args<N> {
   }
 }
 
+impl<const N: usize> Args<N> {
+  /// Arguments `i` and `j` as [`Args::bytes`], checked not to overlap before either slice is
+  /// made (two views of one buffer would make a `&mut` alias the other).
+  #[allow(clippy::type_complexity)]
+  pub fn disjoint_bytes(
+    &self,
+    i: usize,
+    j: usize,
+  ) -> std::result::Result<(&mut [u8], &mut [u8]), Fail> {
+    let (a, b) = (self.view(i)?, self.view(j)?);
+    let ends = |v: &View| (v.data as usize, v.data as usize + v.len);
+    let ((a0, a1), (b0, b1)) = (ends(&a), ends(&b));
+    if a.len != 0 && b.len != 0 && a0 < b1 && b0 < a1 {
+      return Err(("ERR_IPC_INVALID_ARG", "the two buffers overlap".into()));
+    }
+    Ok((self.bytes(i)?, self.bytes(j)?))
+  }
+}
+
 /// What napi_get_typedarray_info says of a Uint8Array.
 struct View {
   len: usize,
