@@ -1131,3 +1131,17 @@ describe('large payloads', () => {
     expect(clone.deserialize(Uint8Array.from(small))).toEqual(['small'])
   })
 })
+
+describe('BigInt records V8 itself would refuse', () => {
+  test('a negative zero is rejected, as V8 rejects it; other lengths read as V8 reads them', () => {
+    for (const hex of ['ff0f5a01', 'ff0f7a01']) {
+      const bytes = Buffer.from(hex, 'hex')
+      expect(() => v8.deserialize(bytes)).toThrow()
+      expectBadPayload(Uint8Array.from(bytes))
+    }
+    for (const hex of ['ff0f5a00', 'ff0f5a0201', 'ff0f5a100100000000000000', 'ff0f5a110100000000000000']) {
+      const bytes = Buffer.from(hex, 'hex')
+      expect(clone.deserialize(Uint8Array.from(bytes))).toBe(v8.deserialize(bytes))
+    }
+  })
+})

@@ -1141,6 +1141,8 @@ function readBigInt () {
   const bitfield = readVarint()
   const len = bitfield >>> 1
   if (len > dend - dpos) throw DBAD
+  // A negative zero: V8 refuses it, and has the last word.
+  if (len === 0 && (bitfield & 1) === 1) throw DBAD
   let value = 0n
   let i = dpos + len
   dpos = i
