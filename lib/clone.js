@@ -699,11 +699,7 @@ function encode (value, args) {
   }
   const b = buf
   endCall()
-  if (b === scratch && end < VIEW_CACHE_SIZE) {
-    const cached = viewCache[end]
-    if (cached !== null) return cached
-    return (viewCache[end] = new Uint8Array(b.buffer, b.byteOffset, end))
-  }
+  if (b === scratch) return viewOfScratch(end)
   return new Uint8Array(b.buffer, b.byteOffset, end)
 }
 

@@ -104,7 +104,6 @@ class Context {
     // Outboxes that filled up before a drain (flat pairs: bytes, length), oldest first.
     this.fullOutboxes = []
     this.spareOutboxes = []
-    this.oldest = null
     this.flushesAtExit = false
     this.listeningMemo = { sender: null, channel: '', kind: 0, generation: -1, bits: 0 }
     this.scheduled = false
@@ -206,26 +205,30 @@ class Context {
     this.outboxLength = 0
   }
 
-  /** The oldest staged outbox and its length, taken out of the outbox (see `next`). */
-  takeOldest() {
+  /**
+   * Takes the oldest staged outbox out and hands it to the core: into `batch` (`nextStaged`,
+   * which returns as `next`), or, with none, routed (`sendStaged`: true if a drain must be
+   * scheduled). A full outbox's memory is kept for reuse: the core copied what it held.
+   */
+  handOldest(batch) {
     const full = this.fullOutboxes
+    let outbox = this.outbox
+    let len
     if (full.length === 0) {
-      const len = this.outboxLength
+      len = this.outboxLength
       this.outboxLength = 0
-      return len
+    } else {
+      outbox = full.shift()
+      len = full.shift()
     }
-    const bytes = full.shift()
-    const len = full.shift()
-    this.oldest = bytes
-    return len
-  }
-
-  /** Done with what takeOldest gave: a full outbox's memory is kept for reuse. */
-  recycleOldest() {
-    const bytes = this.oldest
-    if (bytes === null) return
-    this.oldest = null
-    if (this.spareOutboxes.length < SPARE_OUTBOXES) this.spareOutboxes.push(bytes.buffer)
+    try {
+      return batch === null ? binding.sendStaged(this.id, outbox, len) : binding.nextStaged(this.id, batch, outbox, len)
+    } catch (err) {
+      this.schedule()
+      throw native.wrap(err)
+    } finally {
+      if (outbox !== this.outbox && this.spareOutboxes.length < SPARE_OUTBOXES) this.spareOutboxes.push(outbox.buffer)
+    }
   }
 
   /**
@@ -235,17 +238,7 @@ class Context {
    */
   handOver() {
     let wake = false
-    while (this.outboxLength !== 0) {
-      const len = this.takeOldest()
-      try {
-        if (binding.sendStaged(this.id, this.oldest ?? this.outbox, len)) wake = true
-      } catch (err) {
-        this.schedule()
-        throw native.wrap(err)
-      } finally {
-        this.recycleOldest()
-      }
-    }
+    while (this.outboxLength !== 0) if (this.handOldest(null)) wake = true
     return wake
   }
 
@@ -275,15 +268,7 @@ class Context {
     }
     let n
     do {
-      const len = this.takeOldest()
-      try {
-        n = binding.nextStaged(this.id, bytes, this.oldest ?? this.outbox, len)
-      } catch (err) {
-        this.schedule()
-        throw native.wrap(err)
-      } finally {
-        this.recycleOldest()
-      }
+      n = this.handOldest(bytes)
       // Nothing to read from that outbox (its messages went elsewhere, or their renderers were
       // gone) and none in the mailbox: the next outbox, if any, may still have some.
     } while (n === NONE && this.outboxLength !== 0)

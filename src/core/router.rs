@@ -322,6 +322,49 @@ impl State {
     }
   }
 
+  /// Routes an outbox's messages in order: those for `caller`'s own main side to `sink` until it
+  /// refuses one, every other one (and all after a refusal) as an envelope of its own. Returns
+  /// how many the sink took; stops at a malformed entry (recorded in `out`).
+  fn route_staged(
+    &mut self,
+    caller: EndpointId,
+    staged: &[u8],
+    mut sink: impl FnMut(&Staged<'_>) -> bool,
+    out: &mut Staging,
+    wakes: &mut Wakes,
+  ) -> usize {
+    let mut taken = 0;
+    let mut open = true;
+    // A burst comes from one renderer: its lookup is done once.
+    let mut last: Option<(RendererId, Result<Target, CoreError>)> = None;
+    for entry in outbox::entries(staged) {
+      let m = match entry {
+        Ok(m) => m,
+        Err(e) => {
+          out.malformed = Some(e);
+          break;
+        }
+      };
+      if last.as_ref().map(|(id, _)| *id) != Some(m.renderer) {
+        last = Some((m.renderer, self.renderer_side(caller, m.renderer)));
+      }
+      let Some((_, Ok(target))) = &last else {
+        out.dropped += 1;
+        continue;
+      };
+      if open && matches!(target, Target::Hub(hub) if *hub == caller) {
+        if sink(&m) {
+          taken += 1;
+          continue;
+        }
+        open = false;
+      }
+      let routed = self.send_staged_to_main(caller, target, &m, wakes);
+      out.count(routed);
+    }
+    taken
+  }
+
   /// A staged message, as an envelope of its own. False if its main side is gone.
   fn send_staged_to_main(
     &mut self,
@@ -844,24 +887,9 @@ impl Core {
   pub fn send_staged(&self, caller: EndpointId, staged: &[u8]) -> Staging {
     let mut wakes = Wakes::default();
     let mut out = Staging::default();
-    {
-      let mut st = self.lock();
-      for entry in outbox::entries(staged) {
-        let m = match entry {
-          Ok(m) => m,
-          Err(e) => {
-            out.malformed = Some(e);
-            break;
-          }
-        };
-        let Ok(target) = st.renderer_side(caller, m.renderer) else {
-          out.dropped += 1;
-          continue;
-        };
-        let routed = st.send_staged_to_main(caller, &target, &m, &mut wakes);
-        out.count(routed);
-      }
-    }
+    self
+      .lock()
+      .route_staged(caller, staged, |_| false, &mut out, &mut wakes);
     out.wake = wakes.run();
     out
   }
@@ -876,7 +904,7 @@ impl Core {
     &self,
     caller: EndpointId,
     staged: &[u8],
-    mut sink: impl FnMut(&Staged<'_>) -> bool,
+    sink: impl FnMut(&Staged<'_>) -> bool,
   ) -> Option<StagedDirect> {
     // Checked first, so nothing reaches the sink of an outbox that send_staged must report on.
     if outbox::entries(staged).any(|e| e.is_err()) {
@@ -890,32 +918,7 @@ impl Core {
       if !ep.mailbox.is_empty() || ep.rings.iter().any(|(_, r)| !r.is_empty()) {
         return None;
       }
-      let mut open = true;
-      // A burst comes from one renderer: its lookup is done once.
-      let mut direct_renderer = None;
-      for m in outbox::entries(staged).flatten() {
-        if open && direct_renderer == Some(m.renderer) {
-          if sink(&m) {
-            out.taken += 1;
-            continue;
-          }
-          open = false;
-        }
-        let Ok(target) = st.renderer_side(caller, m.renderer) else {
-          out.rest.dropped += 1;
-          continue;
-        };
-        if open && matches!(target, Target::Hub(hub) if hub == caller) {
-          direct_renderer = Some(m.renderer);
-          if sink(&m) {
-            out.taken += 1;
-            continue;
-          }
-          open = false;
-        }
-        let routed = st.send_staged_to_main(caller, &target, &m, &mut wakes);
-        out.rest.count(routed);
-      }
+      out.taken = st.route_staged(caller, staged, sink, &mut out.rest, &mut wakes);
     }
     out.rest.wake = wakes.run();
     Some(out)
