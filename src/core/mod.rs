@@ -8,6 +8,7 @@ pub mod bytes;
 pub mod channels;
 pub mod envelope;
 pub mod error;
+pub mod link_batch;
 pub mod lock;
 pub mod mailbox;
 pub mod outbox;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::envelope::{EndpointId, Envelope, RendererId};
+use super::link_batch::LinkBatch;
 use super::ring::Ring;
 pub use super::waiter::Park;
 use super::waiter::Waiter;
@@ -37,6 +38,14 @@ impl RendererKind {
 pub trait Link: Send + Sync + std::fmt::Debug {
   /// Queues the envelope (whose channel is `channel`) for writing. False once closed.
   fn send(&self, envelope: Envelope, channel: &str) -> bool;
+  /// Queues one-way messages, in order, as `send` would one by one.
+  fn send_batch(&self, batch: &LinkBatch) -> bool {
+    let mut open = true;
+    for (kind, renderer, channel, payload) in batch.iter() {
+      open &= self.send(Envelope::new(kind, renderer, 0, payload.to_vec()), channel);
+    }
+    open
+  }
   /// Closes the connection.
   fn close(&self);
   /// Reads and delivers whatever has arrived, now, on the calling thread (a thread blocked in

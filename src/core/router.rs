@@ -15,6 +15,7 @@ use super::envelope::{
   ChannelId, EndpointId, Envelope, Kind, RendererId, RequestId, Route, Status,
 };
 use super::error::CoreError;
+use super::link_batch::LinkBatch;
 use super::mailbox::Mailbox;
 use super::outbox::{self, OutboxError, Staged};
 use super::pending::{Pending, PendingTable, Wait};
@@ -106,13 +107,46 @@ pub struct Delivery {
 struct Wakes {
   local: bool,
   remote: Vec<Arc<dyn Wake>>,
-  sends: Vec<(Arc<dyn Link>, Envelope, String)>,
+  /// What goes to connections, in order.
+  sends: Vec<LinkSend>,
+}
+
+enum LinkSend {
+  One(Arc<dyn Link>, Envelope, String),
+  /// Consecutive one-way messages for one connection (a renderer process's staged sends).
+  Batch(Arc<dyn Link>, LinkBatch),
 }
 
 impl Wakes {
+  /// Adds a one-way message for `link` to the batch at the end, or starts one.
+  fn send_one_way(
+    &mut self,
+    link: &Arc<dyn Link>,
+    kind: Kind,
+    renderer: RendererId,
+    channel: &str,
+    payload: &[u8],
+  ) {
+    if !matches!(self.sends.last(), Some(LinkSend::Batch(l, _)) if Arc::ptr_eq(l, link)) {
+      self
+        .sends
+        .push(LinkSend::Batch(link.clone(), LinkBatch::default()));
+    }
+    if let Some(LinkSend::Batch(_, batch)) = self.sends.last_mut() {
+      batch.push(kind, renderer, channel, payload);
+    }
+  }
+
   fn run(self) -> bool {
-    for (link, envelope, channel) in self.sends {
-      link.send(envelope, &channel);
+    for send in self.sends {
+      match send {
+        LinkSend::One(link, envelope, channel) => {
+          link.send(envelope, &channel);
+        }
+        LinkSend::Batch(link, batch) => {
+          link.send_batch(&batch);
+        }
+      }
     }
     for w in self.remote {
       w.wake();
@@ -207,7 +241,7 @@ impl State {
       .name(envelope.channel)
       .unwrap_or_default()
       .to_owned();
-    wakes.sends.push((link, envelope, channel));
+    wakes.sends.push(LinkSend::One(link, envelope, channel));
   }
 
   /// Checks that `caller` hosts renderer `id` and returns where its messages go.
@@ -359,7 +393,15 @@ impl State {
         }
         open = false;
       }
-      let routed = self.send_staged_to_main(caller, target, &m, wakes);
+      let routed = match target {
+        // Straight into the connection's batch: no envelope, no name of its own.
+        Target::Uplink(up) => {
+          let name = self.channels.name(m.channel).unwrap_or_default();
+          wakes.send_one_way(&up.link, m.kind, up.remote, name, m.payload);
+          true
+        }
+        Target::Hub(_) => self.send_staged_to_main(caller, target, &m, wakes),
+      };
       out.count(routed);
     }
     taken

@@ -26,6 +26,7 @@ use super::frame::{self, Batch, Decoder, Step, BYE};
 use super::handshake::Bye;
 use super::outgoing::Outgoing;
 use super::socket;
+use crate::core::link_batch::LinkBatch;
 use crate::core::lock::lock;
 use crate::core::renderers::{Link, Park};
 use crate::core::router::global;
@@ -636,6 +637,10 @@ impl Link for Connection {
       self.expect_soon();
     }
     self.queue(urgent, |out| out.push_envelope(envelope, channel))
+  }
+
+  fn send_batch(&self, batch: &LinkBatch) -> bool {
+    self.queue(false, |out| out.push_batch(batch))
   }
 
   fn close(&self) {

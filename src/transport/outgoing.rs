@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use std::io::IoSlice;
 
 use super::frame;
+use crate::core::link_batch::LinkBatch;
 use crate::core::Envelope;
 
 /// Payloads at least this long travel in their own buffer instead of being copied.
@@ -62,6 +63,15 @@ impl Outgoing {
         bytes: env.payload,
         open: false,
       });
+    }
+  }
+
+  /// Appends one-way messages (small payloads: staged sends), framed in one go.
+  pub fn push_batch(&mut self, batch: &LinkBatch) {
+    let out = self.tail();
+    out.reserve(batch.len() * (frame::PREFIX + frame::HEADER) + batch.payload_bytes());
+    for (kind, renderer, channel, payload) in batch.iter() {
+      frame::encode(out, kind as u8, 0, renderer, 0, channel, payload);
     }
   }
 
@@ -156,6 +166,30 @@ mod tests {
       assert_eq!(out.len(), expected.len());
       assert_eq!(flatten(&mut out, step), expected, "writes of {step}");
     }
+  }
+
+  #[test]
+  fn a_batch_is_framed_as_its_messages_one_by_one_would_be() {
+    let mut batch = LinkBatch::default();
+    batch.push(Kind::Send, 4, "a", b"x");
+    batch.push(Kind::Post, 4, "канал", &[]);
+    batch.push(Kind::Send, 5, "", &[7; 300]);
+    let mut expected = Vec::new();
+    for (kind, renderer, channel, payload) in batch.iter() {
+      let env = Envelope::new(kind, renderer, 0, payload.to_vec());
+      frame::encode_envelope(&mut expected, &env, channel);
+    }
+    let mut out = Outgoing::default();
+    out.push_envelope(Envelope::new(Kind::Send, 1, 0, b"first".to_vec()), "z");
+    out.push_batch(&batch);
+    let mut first = Vec::new();
+    frame::encode_envelope(
+      &mut first,
+      &Envelope::new(Kind::Send, 1, 0, b"first".to_vec()),
+      "z",
+    );
+    first.extend_from_slice(&expected);
+    assert_eq!(flatten(&mut out, 13), first);
   }
 
   #[test]

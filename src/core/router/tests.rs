@@ -1272,6 +1272,64 @@ fn destroying_a_remote_renderer_closes_its_connection() {
   assert!(link.closed.load(Ordering::SeqCst));
 }
 
+/// A message as a link saw it: kind, renderer, channel, payload.
+type Seen = (Kind, RendererId, String, Vec<u8>);
+
+/// A link that records which calls brought what: `send` one message, `send_batch` several.
+#[derive(Debug, Default)]
+struct BatchLink {
+  calls: std::sync::Mutex<Vec<Vec<Seen>>>,
+}
+
+impl crate::core::renderers::Link for BatchLink {
+  fn send(&self, e: Envelope, channel: &str) -> bool {
+    let one = vec![(e.kind, e.renderer, channel.to_owned(), e.payload.to_vec())];
+    self.calls.lock().unwrap().push(one);
+    true
+  }
+  fn send_batch(&self, batch: &crate::core::link_batch::LinkBatch) -> bool {
+    let all = batch
+      .iter()
+      .map(|(k, r, ch, p)| (k, r, ch.to_owned(), p.to_vec()))
+      .collect();
+    self.calls.lock().unwrap().push(all);
+    true
+  }
+  fn close(&self) {}
+}
+
+#[test]
+fn a_renderer_process_outbox_reaches_its_link_in_one_call_in_order() {
+  let c = core();
+  let host = c.open_endpoint(None);
+  let link = Arc::new(BatchLink::default());
+  let id = c.open_uplink(host, 77, link.clone()).unwrap();
+  let (a, b) = (c.intern("a"), c.intern("bb"));
+  c.send(host, id, Kind::Send, a, vec![0]).unwrap();
+  let mut out = Vec::new();
+  staged(&mut out, id, Kind::Send, a, &[1]);
+  staged(&mut out, id, Kind::Post, b, &[2, 2, 2, 2, 2]);
+  staged(&mut out, id, Kind::Send, a, &[]);
+  let done = c.send_staged(host, &out);
+  assert_eq!((done.routed, done.dropped, done.wake), (3, 0, false));
+  c.invoke(host, id, b, vec![4]).unwrap();
+  let calls = std::mem::take(&mut *link.calls.lock().unwrap());
+  let s = |ch: &str| ch.to_owned();
+  assert_eq!(
+    calls,
+    vec![
+      vec![(Kind::Send, 77, s("a"), vec![0])],
+      vec![
+        (Kind::Send, 77, s("a"), vec![1]),
+        (Kind::Post, 77, s("bb"), vec![2, 2, 2, 2, 2]),
+        (Kind::Send, 77, s("a"), vec![]),
+      ],
+      vec![(Kind::Invoke, 77, s("bb"), vec![4])],
+    ],
+    "before and after it in order, the outbox in one call, main's id and the names"
+  );
+}
+
 #[test]
 fn an_uplinked_renderer_talks_to_main_through_its_link() {
   let c = Arc::new(core());
