@@ -90,6 +90,8 @@ impl Core {
         // destroyed meanwhile: what it still sends goes nowhere
         _ => return Ok(()),
       };
+      // A burst is mostly one channel: its name is looked up once.
+      let mut last: Option<(S, crate::core::ChannelId)> = None;
       for (mut env, channel) in frames {
         if !env.kind.from_renderer() {
           // The frames before it are queued already, and main is woken for them.
@@ -100,7 +102,14 @@ impl Core {
           break;
         }
         env.renderer = id;
-        env.channel = st.channels.intern(channel.as_ref());
+        env.channel = match &last {
+          Some((name, ch)) if name.as_ref() == channel.as_ref() => *ch,
+          _ => {
+            let ch = st.channels.intern(channel.as_ref());
+            last = Some((channel, ch));
+            ch
+          }
+        };
         if matches!(env.kind, Kind::Sync | Kind::Invoke) {
           let wait = if env.kind == Kind::Sync {
             Wait::Blocking

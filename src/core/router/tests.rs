@@ -1204,6 +1204,38 @@ fn a_remote_renderers_requests_are_answered_through_its_link_with_its_own_ids() 
   assert_eq!(c.pending_count(main), 0);
 }
 
+/// A main with one renderer process connected through a fake link (its Connected message
+/// taken).
+fn main_with_remote(c: &Core) -> (EndpointId, RendererId) {
+  let main = c.open_endpoint(None);
+  let r = c.create_renderer(main, RendererKind::Process).unwrap();
+  c.accept_remote(main, r, Arc::new(FakeLink::default()), vec![], |_| {})
+    .unwrap();
+  assert_eq!(c.pop(main, false).0.unwrap().envelope.kind, Kind::Connected);
+  (main, r)
+}
+
+#[test]
+fn each_frame_of_a_burst_keeps_its_own_channel() {
+  let c = core();
+  let (main, r) = main_with_remote(&c);
+  let names = ["a", "a", "b", "a", "", "", "b"];
+  for n in ["a", "b", ""] {
+    let ch = c.intern(n);
+    c.set_listening(Scope::Main(main), ch, true);
+  }
+  let frames = names
+    .iter()
+    .map(|n| frame(Kind::Send, n, 0, &[]))
+    .collect::<Vec<_>>();
+  c.from_remote(r, frames).unwrap();
+  let got: Vec<String> = drain(&c, main)
+    .iter()
+    .map(|d| c.channel_name(d.envelope.channel).unwrap())
+    .collect();
+  assert_eq!(got, names);
+}
+
 #[test]
 fn a_remote_renderer_cannot_send_what_only_main_sends() {
   let c = core();
