@@ -76,6 +76,9 @@ export declare function createRenderer(endpoint: number, kind: number): number
 /** Returns true when this thread must schedule a drain. */
 export declare function destroyRenderer(endpoint: number, renderer: number): boolean
 
+/** The bytes V8 counts as external memory of this isolate (tests: what lent buffers add). */
+export declare function externalMemory(): number
+
 /** Interns a channel name: messages carry the number. */
 export declare function internChannel(name: string): number
 

@@ -841,6 +841,7 @@ module.exports.claimExitHook = nativeBinding.claimExitHook
 module.exports.connect = nativeBinding.connect
 module.exports.createRenderer = nativeBinding.createRenderer
 module.exports.destroyRenderer = nativeBinding.destroyRenderer
+module.exports.externalMemory = nativeBinding.externalMemory
 module.exports.internChannel = nativeBinding.internChannel
 module.exports.lentPayloads = nativeBinding.lentPayloads
 module.exports.panicForTest = nativeBinding.panicForTest

@@ -101,6 +101,16 @@ describe('large messages are encoded into memory the addon lends, and taken over
     }
   })
 
+  test("a lent buffer counts once in V8's external memory (V8 counts it; the addon adds nothing)", () => {
+    // Counted twice, every large message made a full collection twice as likely.
+    const before = native.binding.externalMemory()
+    const lent = native.binding.allocPayload(BIG)
+    const added = native.binding.externalMemory() - before
+    expect(lent.byteLength).toBe(BIG)
+    expect(added).toBeGreaterThanOrEqual(BIG)
+    expect(added).toBeLessThan(2 * BIG)
+  })
+
   test('a lent buffer that is never sent is given back when collected', () => {
     const script = `
       const clone = require('./lib/clone')

@@ -415,6 +415,14 @@ pub fn lent_payloads() -> u32 {
   payload::outstanding() as u32
 }
 
+/// The bytes V8 counts as external memory of this isolate (tests: what lent buffers add).
+#[napi(catch_unwind)]
+pub fn external_memory(env: Env) -> f64 {
+  let mut total = 0i64;
+  unsafe { napi::sys::napi_adjust_external_memory(env.raw(), 0, &mut total) };
+  total as f64
+}
+
 /// Messages waiting in an endpoint's mailbox (diagnostics and tests).
 #[napi(catch_unwind)]
 pub fn queued(endpoint: u32) -> u32 {

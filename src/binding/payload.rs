@@ -72,7 +72,6 @@ pub unsafe fn alloc(env: sys::napi_env, size: usize) -> Result<sys::napi_value, 
   };
   // The Vec stays empty: Rust never reads bytes JS has not written (see `take`).
   let data = memory.as_mut_ptr();
-  let held = memory.capacity();
   let id = {
     let mut lent = lent();
     lent.next += 1;
@@ -97,21 +96,16 @@ pub unsafe fn alloc(env: sys::napi_env, size: usize) -> Result<sys::napi_value, 
       format!("cannot lend a buffer of {size} bytes"),
     ));
   }
-  // So V8 counts it when deciding to collect: an unsent one is freed only by collection.
-  adjust(env, held as i64);
+  // V8 counts an external ArrayBuffer's bytes itself when it decides to collect (an unsent one
+  // is freed only by collection), and stops when it is detached. Reporting them again with
+  // napi_adjust_external_memory counted each large message twice: measured, one full collection
+  // per 16 MiB echo between processes instead of one per two, and the echo 17% slower (30%
+  // pinned).
   Ok(out)
 }
 
-unsafe extern "C" fn finalize(env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
-  let held = lent().collected(hint as usize as u64);
-  if held > 0 {
-    adjust(env, -(held as i64));
-  }
-}
-
-unsafe fn adjust(env: sys::napi_env, change: i64) {
-  let mut total = 0i64;
-  sys::napi_adjust_external_memory(env, change, &mut total);
+unsafe extern "C" fn finalize(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+  lent().collected(hint as usize as u64);
 }
 
 /// The bytes of Uint8Array `view` (`data`, `len`, at `offset` in `array_buffer`) as an owned
@@ -135,7 +129,6 @@ pub unsafe fn take(
     let taken = lent().take(base);
     if let Some((id, mut memory)) = taken {
       if sys::napi_detach_arraybuffer(env, array_buffer) == sys::Status::napi_ok {
-        adjust(env, -(memory.capacity() as i64));
         // Safety: JS wrote the view's bytes (they are the message, from offset 0), and nothing
         // else will: the ArrayBuffer no longer reaches this memory.
         memory.set_len(len);
