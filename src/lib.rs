@@ -394,7 +394,7 @@ fn write_entry(scratch: &mut [u8], offset: usize, d: Delivery, wake: bool) -> Op
   );
   let start = offset + HEADER_BYTES;
   if scratch.len() < start + len {
-    LARGE_PAYLOAD.with(|slot| *slot.borrow_mut() = Some(e.payload));
+    LARGE_PAYLOAD.with(|slot| *slot.borrow_mut() = Some(e.payload.into_vec()));
     return None;
   }
   scratch[start..start + len].copy_from_slice(&e.payload);

@@ -17,6 +17,7 @@ use napi::sys;
 use super::raw::Fail;
 use crate::core::bytes;
 use crate::core::lock::lock;
+use crate::core::Payload;
 
 /// Buffers lent to JS and neither taken back nor collected yet, by id. The id (not the address,
 /// which a later buffer may reuse) is what an ArrayBuffer's finalizer names.
@@ -121,7 +122,7 @@ pub unsafe fn take(
   data: *const u8,
   len: usize,
   offset: usize,
-) -> Vec<u8> {
+) -> Payload {
   // The encoder's views start at 0; any other view is copied (the bytes before it were never
   // written, so the memory cannot become a Vec that claims them).
   if len >= TAKE_FROM && offset == 0 {
@@ -137,13 +138,13 @@ pub unsafe fn take(
         if memory.capacity() - len > len / 4 {
           memory.shrink_to_fit();
         }
-        return memory;
+        return memory.into();
       }
       // Not detachable after all: it stays lent, and is copied like any buffer.
       lent().lend(id, memory);
     }
   }
-  bytes::copy_of(std::slice::from_raw_parts(data, len))
+  Payload::from_slice(std::slice::from_raw_parts(data, len))
 }
 
 /// Smaller views are copied: the encoder only grows into lent memory past its scratch size.

@@ -12,6 +12,8 @@ use std::ptr;
 
 use napi::sys;
 
+use crate::core::Payload;
+
 /// What a raw export's body returns: a value for JS, or an error to throw (code, message).
 pub enum Out {
   Bool(bool),
@@ -89,7 +91,7 @@ impl<const N: usize> Args<N> {
 
   /// A Buffer or Uint8Array argument's bytes as a payload of its own: taken over without a copy
   /// when they are in memory the addon lent for them (see `payload`), copied otherwise.
-  pub fn payload(&self, i: usize) -> std::result::Result<Vec<u8>, Fail> {
+  pub fn payload(&self, i: usize) -> std::result::Result<Payload, Fail> {
     // Safety: the env and an argument of the running call.
     unsafe { payload_of(self.env, self.value(i)?, i) }
   }
@@ -192,10 +194,10 @@ pub unsafe fn payload_of(
   env: sys::napi_env,
   value: sys::napi_value,
   i: usize,
-) -> std::result::Result<Vec<u8>, Fail> {
+) -> std::result::Result<Payload, Fail> {
   let view = view_of(env, value, i)?;
   if view.len == 0 || view.data.is_null() {
-    return Ok(Vec::new());
+    return Ok(Payload::default());
   }
   Ok(super::payload::take(
     env,

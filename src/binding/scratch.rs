@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 
 use crate::core::waiter::Reply;
-use crate::core::{RequestId, Status};
+use crate::core::{Payload, RequestId, Status};
 
 /// Bytes at the start of a scratch buffer that `next` fills with the message header:
 /// u32 LE words `[kind | status << 8 | route << 16 | wake << 24, renderer, channel,
@@ -26,13 +26,13 @@ thread_local! {
 }
 
 /// Copies a reply's payload after the header space, or parks it for `takeLarge`.
-pub fn payload_into(payload: Vec<u8>, scratch: &mut [u8]) -> i32 {
+pub fn payload_into(payload: Payload, scratch: &mut [u8]) -> i32 {
   let end = HEADER_BYTES + payload.len();
   if scratch.len() >= end {
     scratch[HEADER_BYTES..end].copy_from_slice(&payload);
     payload.len() as i32
   } else {
-    LARGE_PAYLOAD.with(|slot| *slot.borrow_mut() = Some(payload));
+    LARGE_PAYLOAD.with(|slot| *slot.borrow_mut() = Some(payload.into_vec()));
     LARGE
   }
 }

@@ -1,5 +1,7 @@
 //! The one message type every path uses, whichever transport carried it.
 
+use super::payload::Payload;
+
 /// A JS thread's end of the core: its mailbox, and the main side (hub) it hosts.
 pub type EndpointId = u32;
 /// A `WebContents` id: unique in the process, never reused.
@@ -158,18 +160,23 @@ pub struct Envelope {
   pub renderer: RendererId,
   pub request: RequestId,
   pub channel: ChannelId,
-  pub payload: Vec<u8>,
+  pub payload: Payload,
 }
 
 impl Envelope {
-  pub fn new(kind: Kind, renderer: RendererId, channel: ChannelId, payload: Vec<u8>) -> Self {
+  pub fn new(
+    kind: Kind,
+    renderer: RendererId,
+    channel: ChannelId,
+    payload: impl Into<Payload>,
+  ) -> Self {
     Envelope {
       kind,
       status: Status::Ok,
       renderer,
       request: 0,
       channel,
-      payload,
+      payload: payload.into(),
     }
   }
 

@@ -12,6 +12,7 @@ pub mod link_batch;
 pub mod lock;
 pub mod mailbox;
 pub mod outbox;
+pub mod payload;
 pub mod pending;
 pub mod registry;
 pub mod renderers;
@@ -21,4 +22,5 @@ pub mod waiter;
 
 pub use envelope::{ChannelId, EndpointId, Envelope, Kind, RendererId, RequestId, Route, Status};
 pub use error::CoreError;
+pub use payload::Payload;
 pub use router::Core;

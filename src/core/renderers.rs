@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::envelope::{EndpointId, Envelope, RendererId};
 use super::link_batch::LinkBatch;
+use super::payload::Payload;
 use super::ring::Ring;
 pub use super::waiter::Park;
 use super::waiter::Waiter;
@@ -42,7 +43,10 @@ pub trait Link: Send + Sync + std::fmt::Debug {
   fn send_batch(&self, batch: &LinkBatch) -> bool {
     let mut open = true;
     for (kind, renderer, channel, payload) in batch.iter() {
-      open &= self.send(Envelope::new(kind, renderer, 0, payload.to_vec()), channel);
+      open &= self.send(
+        Envelope::new(kind, renderer, 0, Payload::from_slice(payload)),
+        channel,
+      );
     }
     open
   }

@@ -18,6 +18,7 @@ use super::error::CoreError;
 use super::link_batch::LinkBatch;
 use super::mailbox::Mailbox;
 use super::outbox::{self, OutboxError, Staged};
+use super::payload::Payload;
 use super::pending::{Pending, PendingTable, Wait};
 use super::registry::{Registry, Scope};
 use super::renderers::{Link, Renderer, RendererKind, Renderers, Side, Uplink};
@@ -306,7 +307,7 @@ impl State {
   ) {
     // A malformed ring can only come from a bug of the JS writer: what it held is dropped.
     let _ = ring.consume(|e| {
-      let env = Envelope::new(e.kind, id, e.channel, e.payload.to_vec());
+      let env = Envelope::new(e.kind, id, e.channel, Payload::from_slice(e.payload));
       self.push(caller, hub, env, wakes);
     });
   }
@@ -415,7 +416,12 @@ impl State {
     m: &Staged<'_>,
     wakes: &mut Wakes,
   ) -> bool {
-    let env = Envelope::new(m.kind, m.renderer, m.channel, m.payload.to_vec());
+    let env = Envelope::new(
+      m.kind,
+      m.renderer,
+      m.channel,
+      Payload::from_slice(m.payload),
+    );
     self.send_to_main(caller, target, env, wakes)
   }
 
@@ -438,7 +444,7 @@ impl State {
     caller: EndpointId,
     id: RendererId,
     channel: ChannelId,
-    payload: Vec<u8>,
+    payload: impl Into<Payload>,
     kind: Kind,
     wait: Wait,
     wakes: &mut Wakes,
@@ -526,7 +532,7 @@ impl State {
     caller: EndpointId,
     request: RequestId,
     status: Status,
-    payload: Vec<u8>,
+    payload: impl Into<Payload>,
     wakes: &mut Wakes,
   ) -> bool {
     match self.pending.get(request) {
@@ -858,7 +864,7 @@ impl Core {
     id: RendererId,
     kind: Kind,
     channel: ChannelId,
-    payload: Vec<u8>,
+    payload: impl Into<Payload>,
   ) -> Result<bool, CoreError> {
     debug_assert!(matches!(kind, Kind::Send | Kind::Post));
     let mut wakes = Wakes::default();
@@ -972,7 +978,7 @@ impl Core {
     caller: EndpointId,
     id: RendererId,
     channel: ChannelId,
-    payload: Vec<u8>,
+    payload: impl Into<Payload>,
   ) -> Result<(RequestId, bool), CoreError> {
     self.request(caller, id, channel, payload, Kind::Invoke, Wait::Invoke)
   }
@@ -984,7 +990,7 @@ impl Core {
     caller: EndpointId,
     id: RendererId,
     channel: ChannelId,
-    payload: Vec<u8>,
+    payload: impl Into<Payload>,
   ) -> Result<(RequestId, bool), CoreError> {
     let wait = Wait::Inline {
       answer: None,
@@ -998,7 +1004,7 @@ impl Core {
     caller: EndpointId,
     id: RendererId,
     channel: ChannelId,
-    payload: Vec<u8>,
+    payload: impl Into<Payload>,
     kind: Kind,
     wait: Wait,
   ) -> Result<(RequestId, bool), CoreError> {
@@ -1016,7 +1022,7 @@ impl Core {
     caller: EndpointId,
     id: RendererId,
     channel: ChannelId,
-    payload: Vec<u8>,
+    payload: impl Into<Payload>,
     give_up: &mut dyn FnMut() -> bool,
   ) -> Result<Reply, CoreError> {
     let mut wakes = Wakes::default();
@@ -1101,7 +1107,7 @@ impl Core {
     caller: EndpointId,
     id: RendererId,
     channel: ChannelId,
-    payload: Vec<u8>,
+    payload: impl Into<Payload>,
   ) -> Result<bool, CoreError> {
     let mut wakes = Wakes::default();
     {
@@ -1148,7 +1154,7 @@ impl Core {
     caller: EndpointId,
     request: RequestId,
     status: Status,
-    payload: Vec<u8>,
+    payload: impl Into<Payload>,
   ) -> (bool, bool) {
     let mut wakes = Wakes::default();
     let delivered = self

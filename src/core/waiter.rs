@@ -15,26 +15,27 @@ use std::time::{Duration, Instant};
 
 use super::envelope::{RequestId, Status};
 use super::error::CoreError;
+use super::payload::Payload;
 
 /// How a `sendSync` was answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
   pub status: Status,
-  pub payload: Vec<u8>,
+  pub payload: Payload,
 }
 
 impl Reply {
-  pub fn value(payload: Vec<u8>) -> Self {
+  pub fn value(payload: impl Into<Payload>) -> Self {
     Reply {
       status: Status::Ok,
-      payload,
+      payload: payload.into(),
     }
   }
 
   pub fn status(status: Status) -> Self {
     Reply {
       status,
-      payload: Vec::new(),
+      payload: Payload::default(),
     }
   }
 }

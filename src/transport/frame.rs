@@ -16,7 +16,7 @@
 
 use std::fmt;
 
-use crate::core::{Envelope, Kind, Status};
+use crate::core::{Envelope, Kind, Payload, Status};
 
 /// Bytes of the length prefix.
 pub const PREFIX: usize = 4;
@@ -353,7 +353,7 @@ impl Decoder {
         return Ok(None);
       }
       let Large { head, payload, .. } = self.large.take().expect("checked");
-      return parse_parts(&head[PREFIX..], payload).map(|p| Some(take(p)));
+      return parse_parts(&head[PREFIX..], payload.into()).map(|p| Some(take(p)));
     }
     let avail = &self.buf[self.start..];
     if avail.len() < PREFIX {
@@ -441,11 +441,11 @@ impl Decoder {
 fn parse(body: &[u8]) -> Result<Parsed<'_>, FrameError> {
   let channel_len = u32::from_le_bytes(body[16..20].try_into().expect("4 bytes")) as usize;
   let end = (HEADER + channel_len).min(body.len());
-  parse_parts(&body[..end], body[end..].to_vec())
+  parse_parts(&body[..end], Payload::from_slice(&body[end..]))
 }
 
 /// A frame from its header and channel (`body`, the prefix excluded) and its payload.
-fn parse_parts(body: &[u8], payload: Vec<u8>) -> Result<Parsed<'_>, FrameError> {
+fn parse_parts(body: &[u8], payload: Payload) -> Result<Parsed<'_>, FrameError> {
   let kind = body[0];
   let status = body[1];
   if body[2] != 0 || body[3] != 0 {
@@ -461,7 +461,10 @@ fn parse_parts(body: &[u8], payload: Vec<u8>) -> Result<Parsed<'_>, FrameError> 
   let channel =
     std::str::from_utf8(&rest[..channel_len]).map_err(|_| FrameError::ChannelNotUtf8)?;
   if matches!(kind, HELLO | WELCOME | REJECT | BYE) {
-    return Ok(Parsed::Handshake { kind, payload });
+    return Ok(Parsed::Handshake {
+      kind,
+      payload: payload.into_vec(),
+    });
   }
   let kind = Kind::from_u8(kind).ok_or(FrameError::UnknownKind(kind))?;
   let status = Status::from_u8(status).ok_or(FrameError::UnknownStatus(status))?;
@@ -663,7 +666,10 @@ mod tests {
       let Frame::Message { envelope, channel } = &frames[0] else {
         panic!("not a message")
       };
-      assert_eq!((channel.as_str(), &envelope.payload), ("big", &payload));
+      assert_eq!(
+        (channel.as_str(), &envelope.payload[..]),
+        ("big", &payload[..])
+      );
       assert_eq!(d.buffered(), 0);
     }
     // the payload received straight into place, as the reader does

@@ -60,7 +60,7 @@ impl Outgoing {
       out.extend_from_slice(&env.payload);
     } else {
       self.chunks.push_back(Chunk {
-        bytes: env.payload,
+        bytes: env.payload.into_vec(),
         open: false,
       });
     }

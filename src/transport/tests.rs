@@ -101,7 +101,7 @@ fn a_renderer_process_talks_to_its_main_over_the_socket() {
     (
       d.envelope.kind,
       d.envelope.renderer,
-      d.envelope.payload.clone()
+      d.envelope.payload.to_vec()
     ),
     (Kind::Send, remote, vec![1])
   );
@@ -113,7 +113,7 @@ fn a_renderer_process_talks_to_its_main_over_the_socket() {
     (
       d.envelope.kind,
       d.envelope.request,
-      d.envelope.payload.clone()
+      d.envelope.payload.to_vec()
     ),
     (Kind::InvokeReply, inv, vec![3])
   );
@@ -137,7 +137,7 @@ fn a_renderer_process_talks_to_its_main_over_the_socket() {
     (
       d.envelope.kind,
       d.envelope.renderer,
-      d.envelope.payload.clone()
+      d.envelope.payload.to_vec()
     ),
     (Kind::Message, local, vec![5])
   );
@@ -405,7 +405,7 @@ fn what_main_sent_before_a_forked_renderer_connected_arrives_first_and_in_order(
   for i in 0..=50u8 {
     let d = next(host);
     assert_eq!(
-      (d.envelope.kind, d.envelope.payload.clone()),
+      (d.envelope.kind, d.envelope.payload.to_vec()),
       (Kind::Message, vec![i])
     );
   }
@@ -454,7 +454,7 @@ fn threads_that_take_their_connections_over_read_them_themselves() {
     thread::sleep(Duration::from_millis(1));
   };
   assert_eq!(
-    (d.envelope.kind, d.envelope.payload.clone()),
+    (d.envelope.kind, d.envelope.payload.to_vec()),
     (Kind::Message, vec![5])
   );
 

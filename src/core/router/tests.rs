@@ -100,7 +100,13 @@ fn a_staged_outbox_is_routed_in_order_after_what_was_sent_before() {
   );
   let got: Vec<(RendererId, Kind, Vec<u8>)> = drain(&c, main)
     .into_iter()
-    .map(|d| (d.envelope.renderer, d.envelope.kind, d.envelope.payload))
+    .map(|d| {
+      (
+        d.envelope.renderer,
+        d.envelope.kind,
+        d.envelope.payload.into_vec(),
+      )
+    })
     .collect();
   assert_eq!(
     got,
@@ -138,7 +144,7 @@ fn a_staged_message_of_a_gone_renderer_is_dropped_and_a_bad_entry_ends_the_outbo
   );
   let got: Vec<Vec<u8>> = drain(&c, main)
     .into_iter()
-    .map(|d| d.envelope.payload)
+    .map(|d| d.envelope.payload.into_vec())
     .collect();
   assert_eq!(got, vec![vec![1]]);
   // Another endpoint cannot stage for this main's renderer.
@@ -598,7 +604,7 @@ fn invoke_results_reach_the_renderer_with_their_status() {
   let reply = c.pop(main, false).0.unwrap().envelope;
   assert_eq!(reply.kind, Kind::InvokeReply);
   assert_eq!(
-    (reply.request, reply.status, reply.payload),
+    (reply.request, reply.status, reply.payload.into_vec()),
     (req, Status::Ok, vec![6])
   );
   assert_eq!(c.pending_count(main), 0);
@@ -649,7 +655,7 @@ fn invoke_without_a_handler_is_rejected_with_electrons_text() {
   assert_eq!(reply.status, Status::NoHandler);
   assert_eq!(reply.request, req);
   assert_eq!(
-    String::from_utf8(reply.payload).unwrap(),
+    String::from_utf8(reply.payload.into_vec()).unwrap(),
     "Error: No handler registered for 'missing'"
   );
 }
