@@ -1632,7 +1632,8 @@ function deserialize (bytes, start, end, owned) {
   if (!(bytes instanceof Uint8Array) || (start | 0) !== start || (end | 0) !== end || start < 0 || end > bytes.length || start > end) {
     checkArgs(bytes, start, end)
   }
-  if (FAST && end - start > 2 && bytes[start] === T_VERSION && bytes[start + 1] === WIRE_VERSION) {
+  const v8Stream = FAST && end - start > 2 && bytes[start] === T_VERSION && bytes[start + 1] === WIRE_VERSION
+  if (v8Stream) {
     if (bytes[start + 2] === T_BEGIN_DENSE) {
       const args = end - start > 6 ? decodePrimitiveArgs(bytes, start + 3, end) : undefined
       if (args !== undefined) return args
@@ -1641,7 +1642,7 @@ function deserialize (bytes, start, end, owned) {
       if (value !== NOT_PRIMITIVE) return value
     }
   }
-  if (!decoding && FAST && end - start > 2 && bytes[start] === T_VERSION && bytes[start + 1] === WIRE_VERSION) {
+  if (v8Stream && !decoding) {
     // The common case, kept flat: one V8-format stream the fast decoder reads.
     decoding = true
     let value
