@@ -123,10 +123,17 @@ export declare function setSpinPolicy(spinMicros: number, tickMillis: number): v
 export declare function shutdown(exitCode: number): void
 
 /**
- * A blocking `sendSync` (worker thread): waits for the answer, returned as by `takeInline`.
- * Gives up (ERR_IPC_CANCELLED) when this thread is being torn down.
+ * How many messages with large parts left out by the encoder had those parts copied (rather
+ * than written from where they were) in this process so far. For tests.
  */
-export declare function syncBlocking(endpoint: number, renderer: number, channel: number, payload: unknown, scratch: Buffer): number
+export declare function splicedJoins(): number
+
+/**
+ * A blocking `sendSync` (worker thread or renderer process): waits for the answer, returned as
+ * by `takeInline`. Gives up (ERR_IPC_CANCELLED) when this thread is being torn down. `splices`:
+ * as for the raw exports.
+ */
+export declare function syncBlocking(endpoint: number, renderer: number, channel: number, payload: unknown, scratch: Buffer, splices?: unknown | undefined | null): number
 
 /** The payload that did not fit in the scratch buffer (zero-copy: the bytes move to JS). */
 export declare function takeLarge(): Buffer | null

@@ -852,5 +852,6 @@ module.exports.setHandler = nativeBinding.setHandler
 module.exports.setListening = nativeBinding.setListening
 module.exports.setSpinPolicy = nativeBinding.setSpinPolicy
 module.exports.shutdown = nativeBinding.shutdown
+module.exports.splicedJoins = nativeBinding.splicedJoins
 module.exports.syncBlocking = nativeBinding.syncBlocking
 module.exports.takeLarge = nativeBinding.takeLarge

@@ -1132,6 +1132,94 @@ describe('large payloads', () => {
   })
 })
 
+describe('spliced messages: large views left out for the sending call to read in place', () => {
+  const BIG = 256 * 1024 // SPLICE_MIN in lib/clone.js
+
+  /** The message `bytes` with the left-out views put back where `splices` says. */
+  function join (bytes, splices) {
+    const pieces = []
+    let from = 0
+    for (let i = 0; i < splices.length; i += 2) {
+      pieces.push(Buffer.from(bytes.subarray(from, splices[i])), Buffer.from(splices[i + 1]))
+      from = splices[i]
+    }
+    pieces.push(Buffer.from(bytes.subarray(from)))
+    return Buffer.concat(pieces)
+  }
+
+  function spliced (serialize) {
+    const bytes = Uint8Array.from(serialize())
+    return [bytes, clone.takeSplices()]
+  }
+
+  test('large view arguments are left out, and put back they give the bytes an unspliced encode gives', () => {
+    const a = new Uint8Array(BIG).map((_, i) => i * 7)
+    const b = new Float64Array(BIG / 8 + 3).fill(1.5)
+    const u = Buffer.alloc(BIG + 1, 9)
+    const args = ['x', a, 3, { small: new Uint8Array(10) }, new DataView(u.buffer, u.byteOffset + 1, BIG)]
+    const whole = Uint8Array.from(clone.serializeArgs(args))
+    expect(clone.takeSplices()).toBeNull() // not asked for
+    const [bytes, splices] = spliced(() => clone.serializeArgs(args, true))
+    // the object argument put the earlier views back before its getters could run
+    expect(splices.length).toBe(2)
+    expect(splices[1].buffer).toBe(u.buffer)
+    expect(splices[1].byteOffset).toBe(u.byteOffset + 1)
+    expect(bytes.length).toBe(whole.length - BIG)
+    expect(Buffer.compare(join(bytes, splices), Buffer.from(whole))).toBe(0)
+    expect(clone.takeSplices()).toBeNull() // taken once
+
+    const [alone, views] = spliced(() => clone.serializeArgs([a, b, new ArrayBuffer(BIG)], true))
+    expect(views.filter((_, i) => i % 2 === 1).map(v => v.length)).toEqual([BIG, b.byteLength, BIG])
+    expect(Buffer.compare(join(alone, views), Buffer.from(clone.serializeArgs([a, b, new ArrayBuffer(BIG)])))).toBe(0)
+    const back = clone.deserialize(join(alone, views))
+    expect(Array.from(back[0].subarray(0, 5))).toEqual([0, 7, 14, 21, 28])
+    expect(back[1]).toBeInstanceOf(Float64Array)
+    expect(back[1][b.length - 1]).toBe(1.5)
+  })
+
+  test('serialize(value) splices only the value itself, and nothing smaller than the threshold or nested', () => {
+    const big = new Uint8Array(BIG).fill(4)
+    const [bytes, splices] = spliced(() => clone.serialize(big, true))
+    // left out after the header (2 bytes) and the ArrayBuffer tag with its length (1 + 3)
+    expect(splices).toEqual([6, big])
+    expect(Buffer.compare(join(bytes, splices), Buffer.from(clone.serialize(big)))).toBe(0)
+    for (const value of [new Uint8Array(BIG - 1), [big], { big }]) {
+      clone.serialize(value, true)
+      expect(clone.takeSplices()).toBeNull()
+    }
+    clone.serializeArgs([new Uint8Array(BIG - 1), { big }], true)
+    expect(clone.takeSplices()).toBeNull()
+  })
+
+  test('a getter after a large view that changes it cannot change what was sent: the bytes are as they were when written', () => {
+    const big = new Uint8Array(BIG).fill(1)
+    const later = {
+      get x () {
+        big.fill(2)
+        return 'x'
+      },
+    }
+    const [bytes, splices] = spliced(() => clone.serializeArgs([big, later], true))
+    expect(splices).toBeNull()
+    const [gotBig, gotLater] = clone.deserialize(bytes)
+    expect(gotBig.every(v => v === 1)).toBe(true)
+    expect(gotLater).toEqual({ x: 'x' })
+    // as V8 itself does
+    big.fill(1)
+    const [v8Big] = oracleRead(oracleBytes([big, later]))
+    expect(v8Big.every(v => v === 1)).toBe(true)
+  })
+
+  test('a message that falls back to V8 is never spliced', () => {
+    const big = new Uint8Array(BIG)
+    const [bytes, splices] = spliced(() => clone.serializeArgs([big, new Map([[1, 2]])], true))
+    expect(splices).toBeNull()
+    const [b, m] = clone.deserialize(bytes)
+    expect(b.length).toBe(BIG)
+    expect(m.get(1)).toBe(2)
+  })
+})
+
 describe('BigInt records V8 itself would refuse', () => {
   test('a negative zero is rejected, as V8 rejects it; other lengths read as V8 reads them', () => {
     for (const hex of ['ff0f5a01', 'ff0f7a01']) {

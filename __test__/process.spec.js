@@ -11,6 +11,7 @@ const v8 = require('v8')
 const { spawn, execFileSync } = require('child_process')
 const ipc = require('..')
 const { FIXTURE, start, track, reports, once, bounded, stillServes, cleanUp } = require('./helpers/renderers')
+const { countSplices } = require('./helpers/splices')
 
 const { ipcMain, webContents } = ipc
 const ROOT = path.join(__dirname, '..')
@@ -81,6 +82,28 @@ test('both ends read their connection on their own event loop: no reader thread 
   await wc.destroyedEvent
   expect(ipc.diagnostics().polledConnections).toBe(before)
   await stillServes('process')
+})
+
+test('a large Buffer goes to the socket from where it is, each way: no copy into its message (invoke, sendSync)', async () => {
+  const { splicedJoins } = require('../binding.js')
+  ipcMain.handle('echo', (event, b) => b)
+  ipcMain.on('echo-sync', (event, b) => {
+    event.returnValue = b
+  })
+  const splices = countSplices()
+  const before = splicedJoins()
+  let r
+  try {
+    r = await reports(start('process', 'splicedEcho'))
+  } finally {
+    splices.restore()
+  }
+  expect(r.ok).toEqual([true, true, true, true])
+  // every Buffer was left out of its message by the encoder, each way...
+  expect([r.spliced, splices.count]).toEqual([4, 4])
+  // ...and none of them had to be copied in after all
+  expect(r.joins).toBe(0)
+  expect(splicedJoins() - before).toBe(0)
 })
 
 describe('kill -9 of a renderer process: main survives, the reason is reported, nothing is left pending', () => {

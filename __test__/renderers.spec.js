@@ -336,6 +336,32 @@ describe.each(['worker', 'process'])('a %s renderer', kind => {
     expect(results.filter(r => !r.ok)).toEqual([])
   })
 
+  test('a large Buffer changed right after the call that sends it arrives as it was sent, both ways, in order', async () => {
+    const seen = b => ({ length: b.length, fill: b.every(x => x === b[0]) ? b[0] : -1 })
+    const got = {}
+    const burst = []
+    ipcMain.on('changed-send', (event, b) => (got.send = seen(b)))
+    ipcMain.on('changed-post', (event, b) => (got.post = seen(b)))
+    ipcMain.handle('changed-invoke', (event, b) => {
+      got.invoke = seen(b)
+      return b
+    })
+    ipcMain.on('changed-burst', (event, i, b) => burst.push([i, seen(b)]))
+    ipcMain.on('changed-push-me', event => {
+      for (let i = 0; i < 8; i++) {
+        const b = Buffer.alloc(1024 * 1024, 10 + i)
+        event.sender.send('changed-pushed', i, b)
+        b.fill(0xee)
+      }
+    })
+    const r = await reports(start(kind, 'changedAfterSend'))
+    const MiB = 1024 * 1024
+    expect(got).toEqual({ send: { length: MiB, fill: 1 }, post: { length: MiB, fill: 2 }, invoke: { length: MiB, fill: 3 } })
+    expect(r.answer).toEqual({ length: MiB, fill: 3 })
+    expect(burst).toEqual(Array.from({ length: 32 }, (_, i) => [i, { length: MiB / 2, fill: i }]))
+    expect(r.pushed).toEqual(Array.from({ length: 8 }, (_, i) => [i, { length: MiB, fill: 10 + i }]))
+  })
+
   test('a renderer that ends by itself emits render-process-gone then destroyed, and is forgotten', async () => {
     const events = []
     const wc = start(kind, 'exit', { how: 'clean' })

@@ -215,6 +215,8 @@ const GROW_SLACK = 64 * 1024
 const MAX_DEPTH = 512 // deeper values go to V8, which has a real stack check
 const LINEAR_SEEN = 16 // below this many objects a linear scan beats a Map
 const SHORT_STRING = 32 // shorter strings are written by a JS loop
+// Views at least this long are left out of a spliced message (see serialize's `splice`).
+const SPLICE_MIN = 256 * 1024
 
 // Encoder state. Module-level for speed; a reentrant call (a getter that
 // sends a message) saves and restores it, see serializeNested().
@@ -228,6 +230,12 @@ let seenMap = null // object -> id, once nSeen passes LINEAR_SEEN
 let viewed = [] // ArrayBuffers already shipped compactly for a view...
 let viewedSet = null // ...or as a Set once there are many
 let active = false
+// Splicing (serialize's `splice`): the depth at which a view may be left out (-1: none may),
+// and what was left out ([at, Uint8Array, at, Uint8Array, ...], `at` an offset in the written
+// bytes) and not put back in since (see unsplice).
+let spliceDepth = -1
+let splices = null
+let lastSplices = null
 
 // Thrown (never escapes) when the fast path meets something it leaves to V8.
 const BAIL = { bail: true }
@@ -420,6 +428,7 @@ function writeObject (v) {
 }
 
 function writePlainObject (v) {
+  if (splices !== null) unsplice()
   const keys = objectKeys(v)
   const n = keys.length
   // An arguments object has Object.prototype too but V8 refuses it. Only
@@ -446,6 +455,7 @@ function writePlainObject (v) {
 }
 
 function writeArray (a) {
+  if (splices !== null) unsplice()
   const len = a.length
   const keys = objectKeys(a)
   const n = keys.length
@@ -604,10 +614,14 @@ function writeView (v) {
   addViewed(ab)
   addSeen(COMPACT_BUFFER)
   addSeen(v)
-  if (pos + length + 16 > buf.length) grow(length + 16)
+  const splice = depth === spliceDepth && length >= SPLICE_MIN
+  const room = splice ? 16 : length + 16
+  if (pos + room > buf.length) grow(room)
   buf[pos++] = T_ARRAY_BUFFER
   writeVarint(length)
-  if (length <= 64 && VIEW_KINDS[kind][2] === 1 && kind !== DATA_VIEW_KIND) {
+  if (splice) {
+    addSplice(ab, offset, length)
+  } else if (length <= 64 && VIEW_KINDS[kind][2] === 1 && kind !== DATA_VIEW_KIND) {
     // Small byte arrays: reading the elements beats making a byte view.
     for (let i = 0; i < length; i++) buf[pos + i] = v[i] & 0xff
     pos += length
@@ -626,6 +640,35 @@ function copyBytes (ab, offset, length) {
   pos += length
 }
 
+// Leaves the bytes out: the native call that sends the message reads them where they are.
+function addSplice (ab, offset, length) {
+  if (splices === null) splices = []
+  splices.push(pos, new Uint8Array(ab, offset, length))
+}
+
+// Puts what was left out back in, before an object's getters could run and change it (the
+// message must hold the bytes as they were when they were written).
+function unsplice () {
+  let total = pos
+  for (let i = 1; i < splices.length; i += 2) total += splices[i].length
+  const next = allocate(total + GROW_SLACK)
+  let from = 0
+  let to = 0
+  for (let i = 0; i < splices.length; i += 2) {
+    const at = splices[i]
+    const view = splices[i + 1]
+    next.set(buf.subarray(from, at), to)
+    to += at - from
+    next.set(view, to)
+    to += view.length
+    from = at
+  }
+  next.set(buf.subarray(from, pos), to)
+  buf = next
+  pos = total
+  splices = null
+}
+
 function writeArrayBuffer (ab) {
   // Resizable buffers ('~') and buffers a compact view already used go to V8.
   if (AB_RESIZABLE.call(ab) || wasViewed(ab)) throw BAIL
@@ -633,10 +676,13 @@ function writeArrayBuffer (ab) {
   const length = AB_LENGTH.call(ab)
   if (length > 0xffffffff) throw cloneError()
   addSeen(ab)
-  if (pos + length + 6 > buf.length) grow(length + 6)
+  const splice = depth === spliceDepth && length >= SPLICE_MIN
+  const room = splice ? 6 : length + 6
+  if (pos + room > buf.length) grow(room)
   buf[pos++] = T_ARRAY_BUFFER
   writeVarint(length)
-  copyBytes(ab, 0, length)
+  if (splice) addSplice(ab, 0, length)
+  else copyBytes(ab, 0, length)
 }
 
 // Runs the fast path over the current state; returns the end position.
@@ -650,6 +696,8 @@ function encodeFast (value, args) {
 }
 
 function resetState () {
+  spliceDepth = -1
+  splices = null
   for (let i = 0; i < nSeen && i < LINEAR_SEEN; i++) seen[i] = undefined
   nSeen = 0
   seenMap = null
@@ -669,16 +717,30 @@ function useAsScratch (b) {
   viewCache = new Array(VIEW_CACHE_SIZE).fill(null)
 }
 
-function serialize (value) {
-  return encode(value, false)
+/**
+ * The message's bytes. With `splice`, large views (at least SPLICE_MIN bytes) that are the value
+ * itself or, for serializeArgs, one of the arguments may be left out of the bytes: takeSplices()
+ * then says where they go, and the native call that sends the message (right after, with no JS
+ * in between) reads them in place: a large Buffer is not copied into the message first.
+ */
+function serialize (value, splice) {
+  return encode(value, false, splice === true)
 }
 
 /** serialize() for the array a rest parameter made (`...args`): see writeArgs. */
-function serializeArgs (args) {
-  return encode(args, true)
+function serializeArgs (args, splice) {
+  return encode(args, true, splice === true)
 }
 
-function encode (value, args) {
+/** What the last spliced serialize left out ([at, Uint8Array, ...]), or null; once. */
+function takeSplices () {
+  const s = lastSplices
+  lastSplices = null
+  return s
+}
+
+function encode (value, args, splice) {
+  lastSplices = null
   if (!active && FAST) {
     if (args) {
       if (allPrimitive(value)) return viewOfScratch(encodePrimitiveArgs(value))
@@ -689,6 +751,8 @@ function encode (value, args) {
   if (active) return serializeNested(value)
   if (!FAST) return serializeFallback(value)
   active = true
+  // The arguments array a rest parameter made has no getters; any other container might.
+  if (splice) spliceDepth = args ? 1 : 0
   let end
   try {
     end = encodeFast(value, args)
@@ -697,6 +761,7 @@ function encode (value, args) {
     if (err !== BAIL) throw err
     return serializeFallback(value)
   }
+  lastSplices = splices
   const b = buf
   endCall()
   if (b === scratch) return viewOfScratch(end)
@@ -770,7 +835,8 @@ function endCall () {
 // its own state and its own buffer so the outer call is left untouched.
 function serializeNested (value) {
   if (!FAST) return serializeFallback(value)
-  const saved = [buf, pos, depth, seen, nSeen, seenMap, viewed, viewedSet]
+  const saved = [buf, pos, depth, seen, nSeen, seenMap, viewed, viewedSet, spliceDepth]
+  spliceDepth = -1
   buf = Buffer.allocUnsafeSlow(256)
   seen = new Array(LINEAR_SEEN)
   nSeen = 0
@@ -793,6 +859,7 @@ function serializeNested (value) {
     seenMap = saved[5]
     viewed = saved[6]
     viewedSet = saved[7]
+    spliceDepth = saved[8]
   }
   return out !== undefined ? out : serializeFallback(value)
 }
@@ -1782,4 +1849,4 @@ function deserializeSlow (bytes, start, end, owned, tryFast) {
   }
 }
 
-module.exports = { serialize, serializeArgs, deserialize, setLargeAllocator }
+module.exports = { serialize, serializeArgs, takeSplices, deserialize, setLargeAllocator }

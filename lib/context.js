@@ -519,9 +519,10 @@ class Context {
   }
 
   answerSync(request, value) {
-    const bytes = clone.serialize(value)
+    const bytes = clone.serialize(value, true)
+    const splices = clone.takeSplices()
     this.flush()
-    binding.replySync(this.id, request, Status.OK, bytes)
+    binding.replySync(this.id, request, Status.OK, bytes, splices)
   }
 
   afterSync(sender, channel, request, event) {
@@ -584,23 +585,29 @@ class Context {
   handlerDone(request, channel, value, sender) {
     let bytes
     try {
-      bytes = clone.serialize(value)
+      bytes = clone.serialize(value, true)
     } catch (err) {
       this.handlerFailed(request, channel, err, sender)
       return
     }
+    const splices = clone.takeSplices()
     this.flush()
     // Nothing queued ahead of the answer, in the core or in the batch a throwing listener left
     // here: the waiting promise takes it from here. (Not a large answer: sent, its memory is
     // taken over and given back at once, rather than when the collector gets to it.)
-    if (sender._kind === RendererKind.IN_PROCESS && this.batchLeft === 0 && bytes.length <= SETTLE_HERE_LIMIT) {
+    if (
+      sender._kind === RendererKind.IN_PROCESS &&
+      this.batchLeft === 0 &&
+      splices === null &&
+      bytes.length <= SETTLE_HERE_LIMIT
+    ) {
       const mine = binding.settleHere(this.id, request)
       if (mine !== 0) {
         this.settleLocalInvoke(mine, Status.OK, channel, bytes, 0, bytes.length, false)
         return
       }
     }
-    if (binding.settleInvoke(this.id, request, Status.OK, bytes)) this.schedule()
+    if (binding.settleInvoke(this.id, request, Status.OK, bytes, splices)) this.schedule()
     this.answered(sender)
   }
 

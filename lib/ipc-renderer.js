@@ -104,13 +104,17 @@ class IpcRenderer extends TrackedEmitter {
   send(channel, ...args) {
     checkChannel(channel)
     const id = this._id()
-    this._oneWay(id, Kind.SEND, native.channelId(channel), clone.serializeArgs(args))
+    this._oneWay(id, Kind.SEND, native.channelId(channel), clone.serializeArgs(args, true))
   }
 
   _oneWay(id, kind, channel, bytes) {
     const ipc = this._ipc
     const { ctx, blocking } = ipc
-    if (!blocking) {
+    // Large Buffers the encoder left out of `bytes`: the native call reads them where they are.
+    const splices = clone.takeSplices()
+    if (splices !== null) {
+      // not into the outbox or the ring, which hold only `bytes`
+    } else if (!blocking) {
       // In-process: main reads it on this thread's next drain, so it can wait in the outbox.
       if (ctx.stage(id, kind, channel, bytes)) return
     } else if (bytes.length <= RING_LIMIT) {
@@ -136,7 +140,7 @@ class IpcRenderer extends TrackedEmitter {
     let wake
     try {
       ctx.flush()
-      wake = binding.send(ctx.id, id, kind, channel, bytes)
+      wake = binding.send(ctx.id, id, kind, channel, bytes, splices)
     } catch (err) {
       throw native.wrap(err)
     }
@@ -155,20 +159,22 @@ class IpcRenderer extends TrackedEmitter {
       }
     }
     const id = this._id()
-    this._oneWay(id, Kind.POST, native.channelId(channel), clone.serializeArgs([message]))
+    this._oneWay(id, Kind.POST, native.channelId(channel), clone.serializeArgs([message], true))
   }
 
   sendSync(channel, ...args) {
     checkChannel(channel)
     const id = this._id()
-    const bytes = clone.serializeArgs(args)
     const { ctx, blocking } = this._ipc
+    // Blocking (a worker, a renderer process): large Buffers are read where they are.
+    const bytes = clone.serializeArgs(args, blocking)
+    const splices = clone.takeSplices()
     const ch = native.channelId(channel)
     let n
     try {
       ctx.flush()
       if (blocking) {
-        n = binding.syncBlocking(ctx.id, id, ch, bytes, ctx.scratch)
+        n = binding.syncBlocking(ctx.id, id, ch, bytes, ctx.scratch, splices)
       } else {
         let request = binding.syncInline(ctx.id, id, ch, bytes)
         if (request < 0) {
@@ -190,10 +196,11 @@ class IpcRenderer extends TrackedEmitter {
     try {
       checkChannel(channel)
       const id = this._id()
-      const bytes = clone.serializeArgs(args)
+      const bytes = clone.serializeArgs(args, true)
+      const splices = clone.takeSplices()
       try {
         ctx.flush()
-        request = binding.invoke(ctx.id, id, native.channelId(channel), bytes)
+        request = binding.invoke(ctx.id, id, native.channelId(channel), bytes, splices)
       } catch (err) {
         throw native.wrap(err)
       }

@@ -59,17 +59,19 @@ class WebContents extends TrackedEmitter {
     }
     let bytes
     try {
-      bytes = clone.serializeArgs(args)
+      bytes = clone.serializeArgs(args, true)
     } catch {
       // Electron 17+ logs this and sends nothing, rather than throwing.
       console.error('Error sending from webFrameMain: ', new Error('Failed to serialize arguments'))
       return
     }
+    // Large Buffers left out of `bytes` are read where they are by the call below (no JS between).
+    const splices = clone.takeSplices()
     const ctx = this._ctx
     let wake
     try {
       ctx.flush()
-      wake = binding.sendToRenderer(ctx.id, this.id, native.channelId(channel), bytes)
+      wake = binding.sendToRenderer(ctx.id, this.id, native.channelId(channel), bytes, splices)
     } catch (err) {
       throw native.wrap(err)
     }

@@ -339,8 +339,9 @@ pub fn set_handler(
 
 // ---- renderer side --------------------------------------------------------------------------
 
-/// A blocking `sendSync` (worker thread): waits for the answer, returned as by `takeInline`.
-/// Gives up (ERR_IPC_CANCELLED) when this thread is being torn down.
+/// A blocking `sendSync` (worker thread or renderer process): waits for the answer, returned as
+/// by `takeInline`. Gives up (ERR_IPC_CANCELLED) when this thread is being torn down. `splices`:
+/// as for the raw exports.
 #[napi(catch_unwind)]
 pub fn sync_blocking(
   env: Env,
@@ -349,10 +350,16 @@ pub fn sync_blocking(
   channel: u32,
   payload: Unknown<'_>,
   mut scratch: BufferSlice,
+  splices: Option<Unknown<'_>>,
 ) -> Result<i32> {
-  // Taken over like the raw exports' payloads when the encoder wrote it into lent memory.
-  let payload = unsafe { raw::payload_of(env.raw(), payload.raw(), 3) }
-    .map_err(|(code, message)| napi::Error::new(Code(code.to_owned()), message))?;
+  // Taken over like the raw exports' payloads when the encoder wrote it into lent memory; large
+  // parts the encoder left out (`splices`) are read where they are while this call lasts.
+  let splices = splices
+    .map(|s| s.raw())
+    .filter(|&s| unsafe { raw::is_given(env.raw(), s) });
+  let (payload, _borrow) =
+    unsafe { raw::spliced_payload_of(env.raw(), payload.raw(), splices, (3, 5)) }
+      .map_err(|(code, message)| napi::Error::new(Code(code.to_owned()), message))?;
   let reply = global()
     .sync_blocking(endpoint, renderer, channel, payload, &mut || {
       env_is_stopping(&env)
@@ -423,6 +430,13 @@ pub fn external_memory(env: Env) -> f64 {
   total as f64
 }
 
+/// How many messages with large parts left out by the encoder had those parts copied (rather
+/// than written from where they were) in this process so far. For tests.
+#[napi(catch_unwind)]
+pub fn spliced_joins() -> f64 {
+  core::spliced::joins() as f64
+}
+
 /// Messages waiting in an endpoint's mailbox (diagnostics and tests).
 #[napi(catch_unwind)]
 pub fn queued(endpoint: u32) -> u32 {
@@ -484,15 +498,16 @@ fn raw_request(opened: std::result::Result<(RequestId, bool), CoreError>) -> raw
   Ok(raw::Out::Num(if wake { -r } else { r }))
 }
 
-/// `send(endpoint, renderer, kind, channel, payload)`: `send` (kind 1) or `postMessage`
-/// (kind 2). True: schedule a drain of this thread.
+/// `send(endpoint, renderer, kind, channel, payload[, splices])`: `send` (kind 1) or
+/// `postMessage` (kind 2). True: schedule a drain of this thread. `splices`, here and below:
+/// what the encoder left out of `payload` (Args::spliced_payload).
 unsafe extern "C" fn send(env: RawEnv, info: RawInfo) -> RawValue {
-  raw::call::<5>(env, info, |a| {
+  raw::call::<6>(env, info, |a| {
     let kind = match Kind::from_u8(a.u32(2)? as u8) {
       Some(k @ (Kind::Send | Kind::Post)) => k,
       _ => return Err(("ERR_IPC_INVALID_ARG", "send takes kind 1 or 2".into())),
     };
-    let payload = a.payload(4)?;
+    let (payload, _borrow) = a.spliced_payload(4, 5)?;
     global()
       .send(a.u32(0)?, a.u32(1)?, kind, a.u32(3)?, payload)
       .map(raw::Out::Bool)
@@ -599,11 +614,11 @@ unsafe extern "C" fn kick(env: RawEnv, info: RawInfo) -> RawValue {
   })
 }
 
-/// `invoke(endpoint, renderer, channel, payload)`: the request id, negative when a drain of
+/// `invoke(endpoint, renderer, channel, payload[, splices])`: the request id, negative when a drain of
 /// this thread must be scheduled.
 unsafe extern "C" fn invoke(env: RawEnv, info: RawInfo) -> RawValue {
-  raw::call::<4>(env, info, |a| {
-    let payload = a.payload(3)?;
+  raw::call::<5>(env, info, |a| {
+    let (payload, _borrow) = a.spliced_payload(3, 4)?;
     raw_request(global().invoke(a.u32(0)?, a.u32(1)?, a.u32(2)?, payload))
   })
 }
@@ -627,11 +642,11 @@ unsafe extern "C" fn take_inline(env: RawEnv, info: RawInfo) -> RawValue {
   })
 }
 
-/// `sendToRenderer(endpoint, renderer, channel, payload)`: `webContents.send`. True: schedule
-/// a drain of this thread (in-process renderer).
+/// `sendToRenderer(endpoint, renderer, channel, payload[, splices])`: `webContents.send`. True:
+/// schedule a drain of this thread (in-process renderer).
 unsafe extern "C" fn send_to_renderer(env: RawEnv, info: RawInfo) -> RawValue {
-  raw::call::<4>(env, info, |a| {
-    let payload = a.payload(3)?;
+  raw::call::<5>(env, info, |a| {
+    let (payload, _borrow) = a.spliced_payload(3, 4)?;
     global()
       .send_to_renderer(a.u32(0)?, a.u32(1)?, a.u32(2)?, payload)
       .map(raw::Out::Bool)
@@ -639,13 +654,14 @@ unsafe extern "C" fn send_to_renderer(env: RawEnv, info: RawInfo) -> RawValue {
   })
 }
 
-/// `replySync(endpoint, request, status, payload)`: `event.returnValue = …` (status 0 with the
-/// value), or another status. First answer wins.
+/// `replySync(endpoint, request, status, payload[, splices])`: `event.returnValue = …` (status 0
+/// with the value), or another status. First answer wins.
 unsafe extern "C" fn reply_sync(env: RawEnv, info: RawInfo) -> RawValue {
-  raw::call::<4>(env, info, |a| {
+  raw::call::<5>(env, info, |a| {
+    let (payload, _borrow) = a.spliced_payload(3, 4)?;
     let reply = Reply {
       status: raw_status(a.u32(2)?)?,
-      payload: a.payload(3)?,
+      payload,
     };
     let answered = global().reply_sync(a.u32(0)?, a.f64(1)? as RequestId, reply);
     Ok(raw::Out::Bool(answered))
@@ -666,12 +682,12 @@ unsafe extern "C" fn close_inline(env: RawEnv, info: RawInfo) -> RawValue {
   })
 }
 
-/// `settleInvoke(endpoint, request, status, payload)`: settles an `invoke`. True: schedule a
+/// `settleInvoke(endpoint, request, status, payload[, splices])`: settles an `invoke`. True: schedule a
 /// drain of this thread.
 unsafe extern "C" fn settle_invoke(env: RawEnv, info: RawInfo) -> RawValue {
-  raw::call::<4>(env, info, |a| {
+  raw::call::<5>(env, info, |a| {
     let status = raw_status(a.u32(2)?)?;
-    let payload = a.payload(3)?;
+    let (payload, _borrow) = a.spliced_payload(3, 4)?;
     let (_, wake) = global().settle_invoke(a.u32(0)?, a.f64(1)? as RequestId, status, payload);
     Ok(raw::Out::Bool(wake))
   })

@@ -12,6 +12,7 @@ use std::ptr;
 
 use napi::sys;
 
+use crate::core::spliced::{Part, SpliceGuard, Spliced};
 use crate::core::Payload;
 
 /// What a raw export's body returns: a value for JS, or an error to throw (code, message).
@@ -94,6 +95,26 @@ impl<const N: usize> Args<N> {
   pub fn payload(&self, i: usize) -> std::result::Result<Payload, Fail> {
     // Safety: the env and an argument of the running call.
     unsafe { payload_of(self.env, self.value(i)?, i) }
+  }
+
+  /// Argument `i` as [`Args::payload`], with what JS left out of it: argument `j`, when given
+  /// (not undefined or null), lists them as `[at, Uint8Array, at, Uint8Array, ...]`
+  /// (lib/clone.js `takeSplices`). Those are then read where they are (core/spliced.rs) until
+  /// the guard is dropped, which must happen before the call returns.
+  pub fn spliced_payload(
+    &self,
+    i: usize,
+    j: usize,
+  ) -> std::result::Result<(Payload, Option<SpliceGuard>), Fail> {
+    // Safety: the env and arguments of the running call.
+    unsafe { spliced_payload_of(self.env, self.value(i)?, self.given(j), (i, j)) }
+  }
+
+  /// Argument `i`, unless it is missing, undefined or null.
+  fn given(&self, i: usize) -> Option<sys::napi_value> {
+    let v = *self.argv.get(i).filter(|_| i < self.argc)?;
+    // Safety: an argument of the running call.
+    unsafe { is_given(self.env, v) }.then_some(v)
   }
 
   /// The env of the call, for an export that makes its own value.
@@ -206,6 +227,73 @@ pub unsafe fn payload_of(
     view.len,
     view.offset,
   ))
+}
+
+/// Payload `value` (argument `i`) with what JS left out of it (`splices`, argument `j`, if given), as
+/// [`Args::spliced_payload`]; for `#[napi]` exports too.
+///
+/// # Safety
+/// `env`, `value` and `splices` must be the running callback's; drop the guard before it returns.
+pub unsafe fn spliced_payload_of(
+  env: sys::napi_env,
+  value: sys::napi_value,
+  splices: Option<sys::napi_value>,
+  (i, j): (usize, usize),
+) -> std::result::Result<(Payload, Option<SpliceGuard>), Fail> {
+  let Some(list) = splices else {
+    return Ok((unsafe { payload_of(env, value, i) }?, None));
+  };
+  let bad = || {
+    (
+      "ERR_IPC_INVALID_ARG",
+      format!("argument {j} must list splices"),
+    )
+  };
+  let head = unsafe { view_of(env, value, i) }?;
+  let written = if head.len == 0 || head.data.is_null() {
+    Vec::new()
+  } else {
+    unsafe { std::slice::from_raw_parts(head.data, head.len) }.to_vec()
+  };
+  let mut len = 0u32;
+  if unsafe { sys::napi_get_array_length(env, list, &mut len) } != sys::Status::napi_ok
+    || !len.is_multiple_of(2)
+  {
+    return Err(bad());
+  }
+  let mut parts = Vec::with_capacity(len as usize / 2);
+  for k in (0..len).step_by(2) {
+    let (mut at, mut view) = (ptr::null_mut(), ptr::null_mut());
+    let mut offset = 0u32;
+    unsafe {
+      if sys::napi_get_element(env, list, k, &mut at) != sys::Status::napi_ok
+        || sys::napi_get_value_uint32(env, at, &mut offset) != sys::Status::napi_ok
+        || sys::napi_get_element(env, list, k + 1, &mut view) != sys::Status::napi_ok
+      {
+        return Err(bad());
+      }
+    }
+    let v = unsafe { view_of(env, view, j) }?;
+    parts.push(Part {
+      at: offset as usize,
+      ptr: v.data,
+      len: v.len,
+    });
+  }
+  // Safety: the views are elements of an argument, so alive until the call returns, and no JS
+  // runs (and changes them) before then; the caller drops the guard before returning.
+  let (spliced, guard) = unsafe { Spliced::borrow(written, parts) }.map_err(|_| bad())?;
+  Ok((Payload::from(spliced), Some(guard)))
+}
+
+/// Whether `value` is given (not undefined or null).
+///
+/// # Safety
+/// `env` and `value` must be the running callback's.
+pub unsafe fn is_given(env: sys::napi_env, value: sys::napi_value) -> bool {
+  let mut t = sys::ValueType::napi_undefined;
+  unsafe { sys::napi_typeof(env, value, &mut t) };
+  t != sys::ValueType::napi_undefined && t != sys::ValueType::napi_null
 }
 
 /// Runs `body` as the callback of a raw export taking up to N arguments.

@@ -18,6 +18,7 @@ pub mod registry;
 pub mod renderers;
 pub mod ring;
 pub mod router;
+pub mod spliced;
 pub mod waiter;
 
 pub use envelope::{ChannelId, EndpointId, Envelope, Kind, RendererId, RequestId, Route, Status};

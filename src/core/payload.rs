@@ -4,6 +4,9 @@
 
 use std::fmt;
 use std::ops::Deref;
+use std::sync::Arc;
+
+use super::spliced::Spliced;
 
 /// Payloads up to this many bytes are kept inline.
 pub const INLINE: usize = 22;
@@ -14,8 +17,13 @@ pub struct Payload(Repr);
 
 #[derive(Clone)]
 enum Repr {
-  Inline { len: u8, bytes: [u8; INLINE] },
+  Inline {
+    len: u8,
+    bytes: [u8; INLINE],
+  },
   Heap(Vec<u8>),
+  /// Large parts still in the sender's memory, for the call that sends it (see spliced.rs).
+  Spliced(Arc<Spliced>),
 }
 
 impl Payload {
@@ -38,6 +46,31 @@ impl Payload {
     match self.0 {
       Repr::Inline { len, bytes } => bytes[..len as usize].to_vec(),
       Repr::Heap(v) => v,
+      Repr::Spliced(s) => match Arc::try_unwrap(s) {
+        Ok(s) => s.into_bytes(),
+        Err(s) => s.bytes().to_vec(),
+      },
+    }
+  }
+
+  /// The length, without joining a spliced payload.
+  pub fn len(&self) -> usize {
+    match &self.0 {
+      Repr::Inline { len, .. } => *len as usize,
+      Repr::Heap(v) => v.len(),
+      Repr::Spliced(s) => s.len(),
+    }
+  }
+
+  pub fn is_empty(&self) -> bool {
+    self.len() == 0
+  }
+
+  /// The parts of a spliced payload, to be written where they are.
+  pub fn spliced(&self) -> Option<&Spliced> {
+    match &self.0 {
+      Repr::Spliced(s) => Some(s),
+      _ => None,
     }
   }
 
@@ -62,7 +95,14 @@ impl Deref for Payload {
     match &self.0 {
       Repr::Inline { len, bytes } => &bytes[..*len as usize],
       Repr::Heap(v) => v,
+      Repr::Spliced(s) => s.bytes(),
     }
+  }
+}
+
+impl From<Arc<Spliced>> for Payload {
+  fn from(s: Arc<Spliced>) -> Self {
+    Payload(Repr::Spliced(s))
   }
 }
 

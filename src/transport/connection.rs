@@ -26,6 +26,7 @@ use super::frame::{self, Batch, Decoder, Step, BYE};
 use super::handshake::Bye;
 use super::outgoing::Outgoing;
 use super::socket;
+use super::write_through::write_through;
 use crate::core::link_batch::LinkBatch;
 use crate::core::lock::lock;
 use crate::core::renderers::{Link, Park};
@@ -298,9 +299,15 @@ impl Connection {
     let mut now = std::mem::take(&mut out.pending);
     drop(out);
     self.write_now(&mut now);
+    self.end_direct_write(now);
+    true
+  }
+
+  /// After this thread wrote directly (holding `busy`): what it left, and whatever was appended
+  /// meanwhile, goes to the writer task in order; or, all written, the outbox is free again.
+  fn end_direct_write(&self, mut now: Outgoing) {
     let mut out = self.outbox();
     if !now.is_empty() || !out.pending.is_empty() {
-      // The rest, and whatever was appended meanwhile, in order, for the writer task.
       now.append(std::mem::take(&mut out.pending));
       out.pending = now;
       drop(out);
@@ -310,6 +317,38 @@ impl Connection {
       // all written: keep its buffer for the next frames
       out.pending = now;
     }
+  }
+
+  /// Sends a message whose large parts are still in the sender's memory: written from there by
+  /// this thread when nothing is queued ahead of it (write_through.rs), else copied and queued.
+  fn send_spliced(&self, envelope: Envelope, channel: &str) -> bool {
+    let mut out = self.outbox();
+    if self.is_closed() {
+      return false;
+    }
+    if out.busy {
+      out.pending.push_envelope(envelope, channel);
+      return true;
+    }
+    out.busy = true;
+    let mut now = std::mem::take(&mut out.pending);
+    drop(out);
+    self.write_now(&mut now);
+    if now.is_empty() {
+      let mut head = Vec::with_capacity(frame::PREFIX + frame::HEADER + channel.len());
+      frame::encode_envelope_head(&mut head, &envelope, channel);
+      let spliced = envelope.payload.spliced().expect("checked by send");
+      let rest = spliced.with_pieces(|pieces| {
+        let mut all: Vec<&[u8]> = Vec::with_capacity(pieces.len() + 1);
+        all.push(&head);
+        all.extend_from_slice(pieces);
+        write_through(&self.sock, &all)
+      });
+      now.push_bytes(rest);
+    } else {
+      now.push_envelope(envelope, channel);
+    }
+    self.end_direct_write(now);
     true
   }
 
@@ -635,6 +674,9 @@ impl Link for Connection {
     // followed by sendSyncs stalled for milliseconds).
     if matches!(envelope.kind, Kind::Sync | Kind::SyncReply) {
       self.expect_soon();
+    }
+    if envelope.payload.spliced().is_some() {
+      return self.send_spliced(envelope, channel);
     }
     self.queue(urgent, |out| out.push_envelope(envelope, channel))
   }

@@ -4,6 +4,8 @@
 //! - `socket`: what is specific to the OS (Unix domain sockets here);
 //! - `runtime`: the tokio runtime the connections run on;
 //! - `connection`: one connection: buffered writes, the reader, the core's `Link`;
+//! - `outgoing`: bytes queued for a connection; `write_through`: a large message written from
+//!   where its bytes are, by the sending thread;
 //! - `server`: main side, accepting renderers; `client`: renderer side, connecting to main;
 //! - `handoff`: connections offered to the JS thread they serve, to read on its own loop.
 
@@ -18,6 +20,8 @@ pub mod server;
 #[cfg(unix)]
 #[path = "socket_unix.rs"]
 pub mod socket;
+#[cfg(unix)]
+pub mod write_through;
 
 #[cfg(test)]
 mod corpus_tests;

@@ -66,6 +66,13 @@ impl Outgoing {
     }
   }
 
+  /// Appends bytes that are already framed, in a buffer of their own.
+  pub fn push_bytes(&mut self, bytes: Vec<u8>) {
+    if !bytes.is_empty() {
+      self.chunks.push_back(Chunk { bytes, open: false });
+    }
+  }
+
   /// Appends one-way messages (small payloads: staged sends), framed in one go.
   pub fn push_batch(&mut self, batch: &LinkBatch) {
     let out = self.tail();

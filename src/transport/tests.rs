@@ -492,3 +492,46 @@ fn threads_that_take_their_connections_over_read_them_themselves() {
   core.close_endpoint(main);
   core.close_endpoint(host);
 }
+
+#[test]
+fn spliced_messages_cross_whole_and_in_order_whether_written_in_place_or_copied() {
+  use crate::core::spliced::{Part, Spliced};
+  use crate::core::Payload;
+  let (pair, _shared) = connected_pair();
+  let (main, host) = (pair.main, pair.host);
+  let core = global();
+  assert_eq!(next(main).envelope.kind, Kind::Connected);
+  let ch = core.intern("spliced");
+  core.set_listening(Scope::Main(main), ch, true);
+  const N: usize = 12;
+  const BIG: usize = 1 << 20;
+  let mut sources: Vec<Vec<u8>> = (0..N).map(|i| vec![i as u8; BIG]).collect();
+  for (i, src) in sources.iter_mut().enumerate() {
+    let part = Part {
+      at: 1,
+      ptr: src.as_ptr(),
+      len: src.len(),
+    };
+    let (spliced, guard) = unsafe { Spliced::borrow(vec![0xab, i as u8], vec![part]) }.unwrap();
+    // back to back: the later ones find the connection still writing the earlier ones
+    core
+      .send(host, pair.local, Kind::Send, ch, Payload::from(spliced))
+      .unwrap();
+    drop(guard);
+    src.fill(0xee); // the borrow has ended: the sender may change its memory
+  }
+  for i in 0..N {
+    let d = next(main);
+    assert_eq!(
+      (d.envelope.kind, d.envelope.renderer),
+      (Kind::Send, pair.remote)
+    );
+    let p = &d.envelope.payload;
+    assert_eq!(p.len(), BIG + 2, "message {i}");
+    assert!(p[0] == 0xab && p[BIG + 1] == i as u8, "message {i}");
+    assert!(p[1..=BIG].iter().all(|&b| b == i as u8), "message {i}");
+  }
+  pair.server.close();
+  core.close_endpoint(main);
+  core.close_endpoint(host);
+}

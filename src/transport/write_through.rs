@@ -1,0 +1,207 @@
+//! Writing a large message from the calling thread, straight from where its bytes are (the
+//! sender's JS memory, see core/spliced.rs), instead of copying it into a buffer for the writer
+//! task: while the reader keeps reading, the socket takes it all; what it does not take within a
+//! bounded wait is copied, and the writer task sends that.
+
+use std::io::{self, IoSlice, Write};
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
+
+/// Buffers handed to one vectored write at most.
+const MAX_SLICES: usize = 64;
+/// A wait for room this long without any: the reader is not reading now, copy the rest.
+const STALL: Duration = Duration::from_millis(2);
+/// Never keep the calling thread longer than this, however slowly the reader reads.
+const PATIENCE: Duration = Duration::from_millis(100);
+
+/// Where a write stopped, over a list of byte slices.
+pub struct Cursor<'a> {
+  pieces: &'a [&'a [u8]],
+  index: usize,
+  offset: usize,
+}
+
+impl<'a> Cursor<'a> {
+  pub fn new(pieces: &'a [&'a [u8]]) -> Cursor<'a> {
+    let mut c = Cursor {
+      pieces,
+      index: 0,
+      offset: 0,
+    };
+    c.skip_empty();
+    c
+  }
+
+  fn skip_empty(&mut self) {
+    while self.index < self.pieces.len() && self.offset == self.pieces[self.index].len() {
+      self.index += 1;
+      self.offset = 0;
+    }
+  }
+
+  pub fn is_empty(&self) -> bool {
+    self.index == self.pieces.len()
+  }
+
+  /// What to hand to the next vectored write.
+  pub fn slices(&self) -> Vec<IoSlice<'a>> {
+    let mut out = Vec::with_capacity((self.pieces.len() - self.index).min(MAX_SLICES));
+    for (i, p) in self.pieces[self.index..]
+      .iter()
+      .enumerate()
+      .take(MAX_SLICES)
+    {
+      let p: &'a [u8] = p;
+      out.push(IoSlice::new(if i == 0 { &p[self.offset..] } else { p }));
+    }
+    out
+  }
+
+  /// `n` bytes were written.
+  pub fn advance(&mut self, mut n: usize) {
+    while n > 0 && !self.is_empty() {
+      let left = self.pieces[self.index].len() - self.offset;
+      let step = left.min(n);
+      self.offset += step;
+      n -= step;
+      self.skip_empty();
+    }
+  }
+
+  /// A copy of what was not written.
+  pub fn rest(&self) -> Vec<u8> {
+    let len = self.pieces[self.index.min(self.pieces.len())..]
+      .iter()
+      .map(|p| p.len())
+      .sum::<usize>()
+      - self.offset;
+    let mut v = crate::core::bytes::try_with_capacity(len).unwrap_or_default();
+    for (i, p) in self.pieces[self.index..].iter().enumerate() {
+      v.extend_from_slice(if i == 0 { &p[self.offset..] } else { p });
+    }
+    v
+  }
+}
+
+/// Writes `pieces` to `sock` (non-blocking), waiting for room while the reader makes some;
+/// returns a copy of what it did not write (empty: all written). A broken socket stops it too:
+/// the rest is returned, and the writer task finds the socket broken.
+pub fn write_through<S>(sock: &S, pieces: &[&[u8]]) -> Vec<u8>
+where
+  for<'s> &'s S: Write,
+  S: AsRawFd,
+{
+  let started = Instant::now();
+  let mut cursor = Cursor::new(pieces);
+  let mut sock_ref = sock;
+  while !cursor.is_empty() {
+    match sock_ref.write_vectored(&cursor.slices()) {
+      Ok(0) => break,
+      Ok(n) => cursor.advance(n),
+      Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+      Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+        if started.elapsed() >= PATIENCE || !wait_for_room(sock.as_raw_fd(), STALL) {
+          break;
+        }
+      }
+      Err(_) => break,
+    }
+  }
+  if cursor.is_empty() {
+    Vec::new()
+  } else {
+    cursor.rest()
+  }
+}
+
+/// Waits up to `timeout` for the socket to take more; false if it did not.
+fn wait_for_room(fd: i32, timeout: Duration) -> bool {
+  let mut p = libc::pollfd {
+    fd,
+    events: libc::POLLOUT,
+    revents: 0,
+  };
+  let n = unsafe { libc::poll(&mut p, 1, timeout.as_millis() as libc::c_int) };
+  n > 0
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use std::io::Read;
+  use std::os::unix::net::UnixStream;
+
+  #[test]
+  fn a_cursor_hands_out_what_is_left_however_writes_are_cut() {
+    let a: Vec<u8> = (0..10).collect();
+    let b: Vec<u8> = (10..13).collect();
+    let pieces: [&[u8]; 4] = [&a, &[], &b, &[13]];
+    let all: Vec<u8> = (0..14).collect();
+    for step in 1..15 {
+      let mut c = Cursor::new(&pieces);
+      let mut got = Vec::new();
+      while !c.is_empty() {
+        assert_eq!(c.rest(), all[got.len()..], "rest after {} bytes", got.len());
+        let mut budget = step;
+        let mut took = 0;
+        for s in c.slices() {
+          let n = s.len().min(budget);
+          got.extend_from_slice(&s[..n]);
+          took += n;
+          budget -= n;
+        }
+        c.advance(took);
+      }
+      assert_eq!(got, all, "writes of {step}");
+      assert!(c.rest().is_empty());
+    }
+    assert!(Cursor::new(&[&[], &[]]).is_empty());
+  }
+
+  fn pair() -> (UnixStream, UnixStream) {
+    let (a, b) = UnixStream::pair().unwrap();
+    a.set_nonblocking(true).unwrap();
+    (a, b)
+  }
+
+  #[test]
+  fn while_the_reader_reads_everything_is_written_from_where_it_is() {
+    let (a, mut b) = pair();
+    let big: Vec<u8> = (0..8 << 20).map(|i| (i * 7) as u8).collect();
+    let reader = std::thread::spawn(move || {
+      let mut got = Vec::new();
+      b.read_to_end(&mut got).unwrap();
+      got
+    });
+    let rest = write_through(&a, &[b"head", &big, b"tail"]);
+    assert!(rest.is_empty(), "{} bytes left", rest.len());
+    drop(a);
+    let got = reader.join().unwrap();
+    assert_eq!(got.len(), big.len() + 8);
+    assert!(got[..4] == *b"head" && got[4..4 + big.len()] == big[..] && got.ends_with(b"tail"));
+  }
+
+  #[test]
+  fn when_nobody_reads_the_rest_is_copied_after_a_short_wait() {
+    let (a, mut b) = pair();
+    let big: Vec<u8> = (0..8 << 20).map(|i| (i * 13) as u8).collect();
+    let started = Instant::now();
+    let rest = write_through(&a, &[b"head", &big]);
+    assert!(started.elapsed() < PATIENCE * 5, "bounded");
+    assert!(!rest.is_empty() && rest.len() < big.len());
+    // what was written and the copy of the rest are the message, in order
+    let written = big.len() + 4 - rest.len();
+    let mut got = vec![0u8; written];
+    b.read_exact(&mut got).unwrap();
+    got.extend_from_slice(&rest);
+    assert!(got[..4] == *b"head" && got[4..] == big[..]);
+  }
+
+  #[test]
+  fn a_broken_socket_stops_the_write_with_the_rest_copied() {
+    let (a, b) = pair();
+    drop(b);
+    let rest = write_through(&a, &[b"abc", b"def"]);
+    assert_eq!(rest, b"abcdef");
+  }
+}
