@@ -48,8 +48,17 @@ impl Payload {
       Repr::Heap(v) => v,
       Repr::Spliced(s) => match Arc::try_unwrap(s) {
         Ok(s) => s.into_bytes(),
-        Err(s) => s.bytes().to_vec(),
+        Err(s) => s.to_vec(),
       },
+    }
+  }
+
+  /// The same bytes, held by this payload alone: a spliced one is copied out of the sender's
+  /// memory now (once), for a queue that keeps it past the sending call.
+  pub fn owned(self) -> Payload {
+    match self.0 {
+      Repr::Spliced(_) => Payload::from(self.into_vec()),
+      repr => Payload(repr),
     }
   }
 

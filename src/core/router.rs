@@ -219,6 +219,8 @@ impl State {
     };
     match &r.side {
       Side::Connecting => {
+        let mut envelope = envelope;
+        envelope.payload = envelope.payload.owned();
         r.outbox.push(envelope);
         true
       }

@@ -106,6 +106,23 @@ impl Spliced {
     })
   }
 
+  /// A copy of all the bytes, made once, kept by the caller rather than here.
+  pub fn to_vec(&self) -> Vec<u8> {
+    if let Some(b) = self.joined.get() {
+      return b.clone();
+    }
+    let borrowed = lock(&self.borrowed);
+    if !*borrowed {
+      drop(borrowed);
+      return self.bytes().to_vec();
+    }
+    JOINS.fetch_add(1, Ordering::Relaxed);
+    let mut v = super::bytes::try_with_capacity(self.total).unwrap_or_default();
+    // Safety: borrowed, and stays so while the lock is held.
+    unsafe { self.pieces(|p| v.extend_from_slice(p)) };
+    v
+  }
+
   /// All the bytes as a Vec of their own (the last holder's).
   pub fn into_bytes(self) -> Vec<u8> {
     if self.joined.get().is_none() {
@@ -212,6 +229,21 @@ mod tests {
     drop(s);
     drop(guard);
     assert!(weak.upgrade().is_none());
+  }
+
+  #[test]
+  fn a_payload_made_owned_is_copied_once_and_leaves_nothing_for_the_borrow_to_copy() {
+    use crate::core::Payload;
+    let mut big = vec![5u8; 1000];
+    let (s, guard) = unsafe { Spliced::borrow(vec![1, 2], vec![part(1, &big)]) }.unwrap();
+    let weak = Arc::downgrade(&s);
+    let owned = Payload::from(s).owned();
+    assert!(owned.spliced().is_none(), "bytes of its own");
+    assert!(weak.upgrade().is_none(), "the spliced message is gone: the guard copies nothing");
+    drop(guard);
+    big.fill(0);
+    assert_eq!(owned.len(), 1002);
+    assert!(owned[0] == 1 && owned[1..1001].iter().all(|&x| x == 5) && owned[1001] == 2);
   }
 
   #[test]
