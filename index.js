@@ -81,6 +81,7 @@ function connectTo(address, token, expected, exitOnClose, maxFrameSize) {
   }
   ctx.holdsLoop = true
   const renderer = new IpcRenderer(ctx, () => info.renderer, true)
+  renderer._ipc.remote = true
   renderer._ensure()
   if (isMainThread) {
     // Its sends wait in this thread's outbox until it yields (see IpcRenderer#_oneWay); what is

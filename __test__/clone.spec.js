@@ -1181,7 +1181,8 @@ describe('spliced messages: large views left out for the sending call to read in
     const big = new Uint8Array(BIG).fill(4)
     const [bytes, splices] = spliced(() => clone.serialize(big, true))
     // left out after the header (2 bytes) and the ArrayBuffer tag with its length (1 + 3)
-    expect(splices).toEqual([6, big])
+    expect(splices.length).toBe(2)
+    expect([splices[0], splices[1].buffer, splices[1].length]).toEqual([6, big.buffer, BIG])
     expect(Buffer.compare(join(bytes, splices), Buffer.from(clone.serialize(big)))).toBe(0)
     for (const value of [new Uint8Array(BIG - 1), [big], { big }]) {
       clone.serialize(value, true)
@@ -1208,6 +1209,51 @@ describe('spliced messages: large views left out for the sending call to read in
     big.fill(1)
     const [v8Big] = oracleRead(oracleBytes([big, later]))
     expect(v8Big.every(v => v === 1)).toBe(true)
+  })
+
+  test('a view detached by patched built-ins while the message is encoded makes it a clone error, not a short message', () => {
+    const big = new Uint8Array(BIG).fill(1)
+    const test = RegExp.prototype.test
+    // a long string is checked with a regexp after the view was left out
+    RegExp.prototype.test = function (s) {
+      RegExp.prototype.test = test
+      structuredClone(big.buffer, { transfer: [big.buffer] })
+      return test.call(this, s)
+    }
+    try {
+      expect(() => clone.serializeArgs([big, 'x'.repeat(40)], true)).toThrow(expect.objectContaining({ message: NOT_CLONEABLE }))
+    } finally {
+      RegExp.prototype.test = test
+    }
+    expect(big.length).toBe(0) // it really was detached
+    expect(clone.takeSplices()).toBeNull()
+    // and the encoder is fine afterwards
+    expect(clone.deserialize(Uint8Array.from(clone.serializeArgs(['x'.repeat(40)], true)))).toEqual(['x'.repeat(40)])
+  })
+
+  test('a message sent from inside a spliced encode (patched built-ins) leaves the outer one intact', () => {
+    const big = new Uint8Array(BIG).fill(7)
+    const test = RegExp.prototype.test
+    let inner = null
+    RegExp.prototype.test = function (s) {
+      RegExp.prototype.test = test
+      inner = Uint8Array.from(clone.serializeArgs([{ nested: [1, 2] }], true))
+      return test.call(this, s)
+    }
+    let bytes, splices
+    try {
+      bytes = Uint8Array.from(clone.serializeArgs([big, 'y'.repeat(40)], true))
+      splices = clone.takeSplices()
+    } finally {
+      RegExp.prototype.test = test
+    }
+    expect(clone.deserialize(inner)).toEqual([{ nested: [1, 2] }])
+    // after the header, the arguments array's tag and length, and the buffer's tag and length
+    expect(splices.length).toBe(2)
+    expect([splices[0], splices[1].buffer, splices[1].length]).toEqual([8, big.buffer, BIG])
+    const [b, str] = clone.deserialize(join(bytes, splices))
+    expect(b.length === BIG && b.every(x => x === 7)).toBe(true)
+    expect(str).toBe('y'.repeat(40))
   })
 
   test('a message that falls back to V8 is never spliced', () => {

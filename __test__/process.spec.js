@@ -106,6 +106,22 @@ test('a large Buffer goes to the socket from where it is, each way: no copy into
   expect(splicedJoins() - before).toBe(0)
 })
 
+test('to a worker a large Buffer is not spliced: it is copied by the encoder, outside the core', async () => {
+  ipcMain.handle('echo', (event, b) => b)
+  ipcMain.on('echo-sync', (event, b) => {
+    event.returnValue = b
+  })
+  const splices = countSplices()
+  let r
+  try {
+    r = await reports(start('worker', 'splicedEcho'))
+  } finally {
+    splices.restore()
+  }
+  expect(r.ok).toEqual([true, true, true, true])
+  expect([r.spliced, splices.count, r.joins]).toEqual([0, 0, 0])
+})
+
 describe('kill -9 of a renderer process: main survives, the reason is reported, nothing is left pending', () => {
   test.each([
     ['blocked in sendSync', 'block', 'never'],

@@ -646,6 +646,12 @@ function addSplice (ab, offset, length) {
   splices.push(pos, new Uint8Array(ab, offset, length))
 }
 
+// Whether every view left out still covers what it did (SPLICE_MIN bytes at least).
+function splicesIntact (spliced) {
+  for (let i = 1; i < spliced.length; i += 2) if (TA_LENGTH.call(spliced[i]) < SPLICE_MIN) return false
+  return true
+}
+
 // Puts what was left out back in, before an object's getters could run and change it (the
 // message must hold the bytes as they were when they were written).
 function unsplice () {
@@ -735,12 +741,13 @@ function serializeArgs (args, splice) {
 /** What the last spliced serialize left out ([at, Uint8Array, ...]), or null; once. */
 function takeSplices () {
   const s = lastSplices
-  lastSplices = null
+  if (s !== null) lastSplices = null
   return s
 }
 
+// lastSplices is only ever set by a spliced encode that succeeded, and its caller takes it at
+// once: no need to clear it on every call (the small messages' path).
 function encode (value, args, splice) {
-  lastSplices = null
   if (!active && FAST) {
     if (args) {
       if (allPrimitive(value)) return viewOfScratch(encodePrimitiveArgs(value))
@@ -760,6 +767,11 @@ function encode (value, args, splice) {
     endCall()
     if (err !== BAIL) throw err
     return serializeFallback(value)
+  }
+  if (splices !== null && !splicesIntact(splices)) {
+    // Only a patched built-in running during the encode could have detached or shrunk one.
+    endCall()
+    throw cloneError()
   }
   lastSplices = splices
   const b = buf
@@ -835,8 +847,9 @@ function endCall () {
 // its own state and its own buffer so the outer call is left untouched.
 function serializeNested (value) {
   if (!FAST) return serializeFallback(value)
-  const saved = [buf, pos, depth, seen, nSeen, seenMap, viewed, viewedSet, spliceDepth]
+  const saved = [buf, pos, depth, seen, nSeen, seenMap, viewed, viewedSet, spliceDepth, splices]
   spliceDepth = -1
+  splices = null
   buf = Buffer.allocUnsafeSlow(256)
   seen = new Array(LINEAR_SEEN)
   nSeen = 0
@@ -860,6 +873,7 @@ function serializeNested (value) {
     viewed = saved[6]
     viewedSet = saved[7]
     spliceDepth = saved[8]
+    splices = saved[9]
   }
   return out !== undefined ? out : serializeFallback(value)
 }

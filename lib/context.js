@@ -518,8 +518,9 @@ class Context {
     else process.emitWarning(`ipc-main refused or closed a connection: ${err.message}`, { code: err.code })
   }
 
-  answerSync(request, value) {
-    const bytes = clone.serialize(value, true)
+  answerSync(request, value, sender) {
+    // Spliced for a renderer process only (see WebContents#send).
+    const bytes = clone.serialize(value, sender._kind === RendererKind.PROCESS)
     const splices = clone.takeSplices()
     this.flush()
     binding.replySync(this.id, request, Status.OK, bytes, splices)
@@ -585,7 +586,7 @@ class Context {
   handlerDone(request, channel, value, sender) {
     let bytes
     try {
-      bytes = clone.serialize(value, true)
+      bytes = clone.serialize(value, sender._kind === RendererKind.PROCESS)
     } catch (err) {
       this.handlerFailed(request, channel, err, sender)
       return

@@ -39,16 +39,19 @@ class IpcMainSyncEvent extends IpcMainEvent {
   #request
   #answered = false
 
+  #sender
+
   constructor(sender, ctx, request) {
     super(sender)
     this.#ctx = ctx
     this.#request = request
+    this.#sender = sender
   }
 
   // Set-only, as in Electron: reading gives undefined. Every assignment is offered to the core,
   // which keeps the first; a value that cannot be cloned throws here and answers nothing.
   set returnValue(value) {
-    this.#ctx.answerSync(this.#request, value)
+    this.#ctx.answerSync(this.#request, value, this.#sender)
     this.#answered = true
   }
 

@@ -63,7 +63,9 @@ class IpcRenderer extends TrackedEmitter {
   constructor(ctx, bind, blocking) {
     super()
     Object.defineProperty(this, '_ipc', {
-      value: { ctx, bind, blocking, id: 0, released: false, ring: undefined, stageSends: false },
+      // remote: main is in another process (set by connect): large Buffers are then spliced (see
+      // lib/clone.js serialize), written to the socket from where they are.
+      value: { ctx, bind, blocking, id: 0, released: false, ring: undefined, stageSends: false, remote: false },
       writable: true,
     })
     // A renderer in another thread keeps it alive while it listens, like a MessagePort.
@@ -104,7 +106,7 @@ class IpcRenderer extends TrackedEmitter {
   send(channel, ...args) {
     checkChannel(channel)
     const id = this._id()
-    this._oneWay(id, Kind.SEND, native.channelId(channel), clone.serializeArgs(args, true))
+    this._oneWay(id, Kind.SEND, native.channelId(channel), clone.serializeArgs(args, this._ipc.remote))
   }
 
   _oneWay(id, kind, channel, bytes) {
@@ -159,15 +161,14 @@ class IpcRenderer extends TrackedEmitter {
       }
     }
     const id = this._id()
-    this._oneWay(id, Kind.POST, native.channelId(channel), clone.serializeArgs([message], true))
+    this._oneWay(id, Kind.POST, native.channelId(channel), clone.serializeArgs([message], this._ipc.remote))
   }
 
   sendSync(channel, ...args) {
     checkChannel(channel)
     const id = this._id()
-    const { ctx, blocking } = this._ipc
-    // Blocking (a worker, a renderer process): large Buffers are read where they are.
-    const bytes = clone.serializeArgs(args, blocking)
+    const { ctx, blocking, remote } = this._ipc
+    const bytes = clone.serializeArgs(args, remote)
     const splices = clone.takeSplices()
     const ch = native.channelId(channel)
     let n
@@ -191,12 +192,12 @@ class IpcRenderer extends TrackedEmitter {
   }
 
   invoke(channel, ...args) {
-    const { ctx } = this._ipc
+    const { ctx, remote } = this._ipc
     let request
     try {
       checkChannel(channel)
       const id = this._id()
-      const bytes = clone.serializeArgs(args, true)
+      const bytes = clone.serializeArgs(args, remote)
       const splices = clone.takeSplices()
       try {
         ctx.flush()

@@ -59,7 +59,9 @@ class WebContents extends TrackedEmitter {
     }
     let bytes
     try {
-      bytes = clone.serializeArgs(args, true)
+      // Spliced for a renderer process only: anywhere else the message is copied anyway, and
+      // better here than under the core's lock.
+      bytes = clone.serializeArgs(args, this._kind === RendererKind.PROCESS)
     } catch {
       // Electron 17+ logs this and sends nothing, rather than throwing.
       console.error('Error sending from webFrameMain: ', new Error('Failed to serialize arguments'))

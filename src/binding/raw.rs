@@ -12,7 +12,7 @@ use std::ptr;
 
 use napi::sys;
 
-use crate::core::spliced::{Part, SpliceGuard, Spliced};
+use crate::core::spliced::{BadSplice, Part, SpliceGuard, Spliced, MAX_LEN};
 use crate::core::Payload;
 
 /// What a raw export's body returns: a value for JS, or an error to throw (code, message).
@@ -249,12 +249,8 @@ pub unsafe fn spliced_payload_of(
       format!("argument {j} must list splices"),
     )
   };
-  let head = unsafe { view_of(env, value, i) }?;
-  let written = if head.len == 0 || head.data.is_null() {
-    Vec::new()
-  } else {
-    unsafe { std::slice::from_raw_parts(head.data, head.len) }.to_vec()
-  };
+  // Taken over when the encoder grew it into lent memory, copied otherwise (a few bytes).
+  let written = unsafe { payload_of(env, value, i) }?.into_vec();
   let mut len = 0u32;
   if unsafe { sys::napi_get_array_length(env, list, &mut len) } != sys::Status::napi_ok
     || !len.is_multiple_of(2)
@@ -282,7 +278,13 @@ pub unsafe fn spliced_payload_of(
   }
   // Safety: the views are elements of an argument, so alive until the call returns, and no JS
   // runs (and changes them) before then; the caller drops the guard before returning.
-  let (spliced, guard) = unsafe { Spliced::borrow(written, parts) }.map_err(|_| bad())?;
+  let (spliced, guard) = unsafe { Spliced::borrow(written, parts) }.map_err(|e| match e {
+    BadSplice::Parts => bad(),
+    BadSplice::TooLarge(n) => (
+      "ERR_IPC_MESSAGE_TOO_LARGE",
+      format!("a message of {n} bytes is more than a frame can carry ({MAX_LEN} bytes)"),
+    ),
+  })?;
   Ok((Payload::from(spliced), Some(guard)))
 }
 

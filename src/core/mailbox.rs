@@ -20,9 +20,7 @@ pub struct Mailbox {
 
 impl Mailbox {
   /// Queues a message. Returns true when the thread must be woken (the mailbox was idle).
-  pub fn push(&mut self, mut envelope: Envelope) -> bool {
-    // Kept past the sending call: a spliced payload gets its own copy now, not when read.
-    envelope.payload = envelope.payload.owned();
+  pub fn push(&mut self, envelope: Envelope) -> bool {
     self.seq += 1;
     let entry = (self.seq, envelope);
     if entry.1.kind.is_main_bound() {

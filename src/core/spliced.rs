@@ -51,9 +51,24 @@ pub fn joins() -> u64 {
   JOINS.load(Ordering::Relaxed)
 }
 
-/// The parts are out of order or point past the written bytes.
+/// The longest spliced message: a frame's length is a u32, and its header and channel need room.
+pub const MAX_LEN: usize = u32::MAX as usize - (1 << 20);
+
+/// Why a spliced message cannot be made.
 #[derive(Debug, PartialEq, Eq)]
-pub struct BadSplice;
+pub enum BadSplice {
+  /// The parts are out of order or point past the written bytes.
+  Parts,
+  /// Longer than [`MAX_LEN`] in all.
+  TooLarge(usize),
+}
+
+/// A buffer for `n` bytes; an allocation failure is a panic (turned into a JS error at the
+/// export), never an abort.
+fn buffer(n: usize) -> Vec<u8> {
+  super::bytes::try_with_capacity(n)
+    .unwrap_or_else(|| panic!("no memory to copy a message of {n} bytes"))
+}
 
 impl Spliced {
   /// # Safety
@@ -66,10 +81,13 @@ impl Spliced {
     let mut total = written.len();
     for p in &parts {
       if p.at < last || p.at > written.len() || (p.ptr.is_null() && p.len > 0) {
-        return Err(BadSplice);
+        return Err(BadSplice::Parts);
       }
       last = p.at;
-      total = total.checked_add(p.len).ok_or(BadSplice)?;
+      total = total.saturating_add(p.len);
+    }
+    if total > MAX_LEN {
+      return Err(BadSplice::TooLarge(total));
     }
     let spliced = Arc::new(Spliced {
       written,
@@ -99,7 +117,7 @@ impl Spliced {
     self.joined.get_or_init(|| {
       assert!(*borrowed, "a spliced message outlived its borrow unjoined");
       JOINS.fetch_add(1, Ordering::Relaxed);
-      let mut v = super::bytes::try_with_capacity(self.total).unwrap_or_default();
+      let mut v = buffer(self.total);
       // Safety: borrowed, see the type.
       unsafe { self.pieces(|p| v.extend_from_slice(p)) };
       v
@@ -117,7 +135,7 @@ impl Spliced {
       return self.bytes().to_vec();
     }
     JOINS.fetch_add(1, Ordering::Relaxed);
-    let mut v = super::bytes::try_with_capacity(self.total).unwrap_or_default();
+    let mut v = buffer(self.total);
     // Safety: borrowed, and stays so while the lock is held.
     unsafe { self.pieces(|p| v.extend_from_slice(p)) };
     v
@@ -255,14 +273,29 @@ mod tests {
   fn parts_out_of_order_or_past_the_end_are_refused() {
     let a = [1u8; 4];
     let bad = |parts| unsafe { Spliced::borrow(vec![0; 3], parts) }.map(|_| ());
-    assert_eq!(bad(vec![part(2, &a), part(1, &a)]), Err(BadSplice));
-    assert_eq!(bad(vec![part(4, &a)]), Err(BadSplice));
+    assert_eq!(bad(vec![part(2, &a), part(1, &a)]), Err(BadSplice::Parts));
+    assert_eq!(bad(vec![part(4, &a)]), Err(BadSplice::Parts));
     let null = Part {
       at: 0,
       ptr: std::ptr::null(),
       len: 1,
     };
-    assert_eq!(bad(vec![null]), Err(BadSplice));
+    assert_eq!(bad(vec![null]), Err(BadSplice::Parts));
+    // past what a frame can carry: refused before anything is read
+    let huge = |len| Part {
+      at: 0,
+      ptr: a.as_ptr(),
+      len,
+    };
+    assert_eq!(
+      bad(vec![huge(MAX_LEN), huge(usize::MAX)]),
+      Err(BadSplice::TooLarge(usize::MAX))
+    );
+    assert_eq!(
+      bad(vec![huge(MAX_LEN - 3)]).map_err(|_| ()),
+      Ok(()),
+      "the limit itself is fine"
+    );
     assert_eq!(bad(vec![part(0, &a), part(0, &a), part(3, &a)]), Ok(()));
   }
 }

@@ -331,10 +331,11 @@ impl Connection {
       return true;
     }
     out.busy = true;
-    let mut now = std::mem::take(&mut out.pending);
+    let now = std::mem::take(&mut out.pending);
     drop(out);
-    self.write_now(&mut now);
-    if now.is_empty() {
+    let mut direct = DirectWrite { conn: self, now };
+    self.write_now(&mut direct.now);
+    if direct.now.is_empty() {
       let mut head = Vec::with_capacity(frame::PREFIX + frame::HEADER + channel.len());
       frame::encode_envelope_head(&mut head, &envelope, channel);
       let spliced = envelope.payload.spliced().expect("checked by send");
@@ -344,11 +345,10 @@ impl Connection {
         all.extend_from_slice(pieces);
         write_through(&self.sock, &all)
       });
-      now.push_bytes(rest);
+      direct.now.push_bytes(rest);
     } else {
-      now.push_envelope(envelope, channel);
+      direct.now.push_envelope(envelope, channel);
     }
-    self.end_direct_write(now);
     true
   }
 
@@ -657,6 +657,19 @@ fn recv_into(fd: i32, ptr: *mut u8, len: usize) -> io::Result<usize> {
     Ok(n as usize)
   } else {
     Err(io::Error::last_os_error())
+  }
+}
+
+/// `busy`, held by a thread writing directly: handed back (`end_direct_write`) however the write
+/// ends, a panic (no memory for a copy) included, so the connection never stays blocked.
+struct DirectWrite<'a> {
+  conn: &'a Connection,
+  now: Outgoing,
+}
+
+impl Drop for DirectWrite<'_> {
+  fn drop(&mut self) {
+    self.conn.end_direct_write(std::mem::take(&mut self.now));
   }
 }
 

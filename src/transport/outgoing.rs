@@ -53,7 +53,10 @@ impl Outgoing {
   }
 
   /// Appends a routed message; a large payload is moved, not copied.
-  pub fn push_envelope(&mut self, env: Envelope, channel: &str) {
+  pub fn push_envelope(&mut self, mut env: Envelope, channel: &str) {
+    // A payload still in the sender's memory is copied first: should that fail, nothing of the
+    // frame has been appended.
+    env.payload = env.payload.owned();
     let out = self.tail();
     frame::encode_envelope_head(out, &env, channel);
     if env.payload.len() < OWN_BUFFER {
@@ -197,6 +200,25 @@ mod tests {
     );
     first.extend_from_slice(&expected);
     assert_eq!(flatten(&mut out, 13), first);
+  }
+
+  #[test]
+  fn a_spliced_payload_queued_is_framed_as_its_bytes_would_be() {
+    use crate::core::spliced::{Part, Spliced};
+    let big = vec![9u8; OWN_BUFFER];
+    let part = Part {
+      at: 1,
+      ptr: big.as_ptr(),
+      len: big.len(),
+    };
+    let (spliced, guard) = unsafe { Spliced::borrow(vec![1, 2], vec![part]) }.unwrap();
+    let mut out = Outgoing::default();
+    out.push_envelope(Envelope::new(Kind::Send, 1, 0, spliced), "ch");
+    drop(guard);
+    let whole = [&[1u8][..], &big, &[2]].concat();
+    let mut expected = Vec::new();
+    frame::encode_envelope(&mut expected, &Envelope::new(Kind::Send, 1, 0, whole), "ch");
+    assert_eq!(flatten(&mut out, 4096), expected);
   }
 
   #[test]

@@ -75,7 +75,8 @@ impl<'a> Cursor<'a> {
       .map(|p| p.len())
       .sum::<usize>()
       - self.offset;
-    let mut v = crate::core::bytes::try_with_capacity(len).unwrap_or_default();
+    let mut v = crate::core::bytes::try_with_capacity(len)
+      .unwrap_or_else(|| panic!("no memory to copy the last {len} bytes of a message"));
     for (i, p) in self.pieces[self.index..].iter().enumerate() {
       v.extend_from_slice(if i == 0 { &p[self.offset..] } else { p });
     }
