@@ -36,6 +36,13 @@
 //  - Every clone failure is Error('An object could not be cloned.') with code
 //    'ERR_IPC_NOT_CLONEABLE'.
 //
+// Splicing (serialize(value, true), for messages to and from renderer processes): a view of
+// SPLICE_MIN bytes or more that is the value itself, or one of serializeArgs' arguments, is left
+// out of the bytes; takeSplices() says where it goes, and the native call that sends the
+// message (next, with no JS in between) reads it where it is, writing it to the socket from
+// there. Entering an object or array after one puts them back in first (its getters could
+// change them), so the message always holds the bytes as they were when written.
+//
 // Known limits:
 //  - When the fast path gives up part-way, getters it already ran run again
 //    in the fallback (and once more if that message has views, to find the

@@ -12,7 +12,7 @@ use std::ptr;
 
 use napi::sys;
 
-use crate::core::spliced::{BadSplice, Part, SpliceGuard, Spliced, MAX_LEN};
+use crate::core::spliced::{BadSplice, Part, SpliceGuard, Spliced, MAX_LEN, NO_MEMORY};
 use crate::core::Payload;
 
 /// What a raw export's body returns: a value for JS, or an error to throw (code, message).
@@ -319,10 +319,7 @@ pub unsafe fn call<const N: usize>(
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "panic".to_owned());
-      Err((
-        "ERR_IPC_INTERNAL",
-        format!("ipc-main internal error (panic): {what}"),
-      ))
+      Err(panic_error(what))
     }
   };
   let mut out = ptr::null_mut();
@@ -343,6 +340,18 @@ pub unsafe fn call<const N: usize>(
     Err((code, message)) => throw(env, code, &message),
   }
   out
+}
+
+/// The error JS gets for a caught panic: a bug of ours, except running out of memory for a copy.
+fn panic_error(what: String) -> Fail {
+  if what.starts_with(NO_MEMORY) {
+    ("ERR_IPC_NO_MEMORY", what)
+  } else {
+    (
+      "ERR_IPC_INTERNAL",
+      format!("ipc-main internal error (panic): {what}"),
+    )
+  }
 }
 
 /// Throws an Error (a TypeError for argument errors) with `code`.
@@ -385,4 +394,18 @@ pub unsafe fn define(
     return Err(format!("cannot export {name}"));
   }
   Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn running_out_of_memory_for_a_copy_is_not_reported_as_a_bug() {
+    let oom = format!("{NO_MEMORY} a message of 5 bytes");
+    assert_eq!(panic_error(oom.clone()), ("ERR_IPC_NO_MEMORY", oom));
+    let (code, message) = panic_error("index out of bounds".into());
+    assert_eq!(code, "ERR_IPC_INTERNAL");
+    assert!(message.contains("index out of bounds"));
+  }
 }

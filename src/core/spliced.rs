@@ -63,11 +63,14 @@ pub enum BadSplice {
   TooLarge(usize),
 }
 
+/// How the panic of a failed allocation for a copy begins (the export turns it into
+/// ERR_IPC_NO_MEMORY).
+pub const NO_MEMORY: &str = "no memory to copy";
+
 /// A buffer for `n` bytes; an allocation failure is a panic (turned into a JS error at the
 /// export), never an abort.
 fn buffer(n: usize) -> Vec<u8> {
-  super::bytes::try_with_capacity(n)
-    .unwrap_or_else(|| panic!("no memory to copy a message of {n} bytes"))
+  super::bytes::try_with_capacity(n).unwrap_or_else(|| panic!("{NO_MEMORY} a message of {n} bytes"))
 }
 
 impl Spliced {

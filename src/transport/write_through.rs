@@ -7,6 +7,8 @@ use std::io::{self, IoSlice, Write};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
+use crate::core::spliced::NO_MEMORY;
+
 /// Buffers handed to one vectored write at most.
 const MAX_SLICES: usize = 64;
 /// A wait for room this long without any: the reader is not reading now, copy the rest.
@@ -76,7 +78,7 @@ impl<'a> Cursor<'a> {
       .sum::<usize>()
       - self.offset;
     let mut v = crate::core::bytes::try_with_capacity(len)
-      .unwrap_or_else(|| panic!("no memory to copy the last {len} bytes of a message"));
+      .unwrap_or_else(|| panic!("{NO_MEMORY} the last {len} bytes of a message"));
     for (i, p) in self.pieces[self.index..].iter().enumerate() {
       v.extend_from_slice(if i == 0 { &p[self.offset..] } else { p });
     }
