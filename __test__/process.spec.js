@@ -84,7 +84,11 @@ test('both ends read their connection on their own event loop: no reader thread 
   await stillServes('process')
 })
 
-test('a large Buffer goes to the socket from where it is, each way: no copy into its message (invoke, sendSync)', async () => {
+/**
+ * The 'splicedEcho' scenario in a renderer of `kind`: its report, and main's count of spliced
+ * answers and of spliced messages copied after all.
+ */
+async function splicedEcho(kind) {
   const { splicedJoins } = require('../binding.js')
   ipcMain.handle('echo', (event, b) => b)
   ipcMain.on('echo-sync', (event, b) => {
@@ -92,34 +96,28 @@ test('a large Buffer goes to the socket from where it is, each way: no copy into
   })
   const splices = countSplices()
   const before = splicedJoins()
-  let r
   try {
-    r = await reports(start('process', 'splicedEcho'))
+    const r = await reports(start(kind, 'splicedEcho'))
+    return { r, spliced: splices.count, joins: splicedJoins() - before }
   } finally {
     splices.restore()
   }
-  expect(r.ok).toEqual([true, true, true, true])
+}
+
+test('a large Buffer goes to the socket from where it is, each way: no copy into its message (invoke, sendSync)', async () => {
+  const main = await splicedEcho('process')
+  expect(main.r.ok).toEqual([true, true, true, true])
   // every Buffer was left out of its message by the encoder, each way...
-  expect([r.spliced, splices.count]).toEqual([4, 4])
+  expect([main.r.spliced, main.spliced]).toEqual([4, 4])
   // ...and none of them had to be copied in after all
-  expect(r.joins).toBe(0)
-  expect(splicedJoins() - before).toBe(0)
+  expect(main.r.joins).toBe(0)
+  expect(main.joins).toBe(0)
 })
 
 test('to a worker a large Buffer is not spliced: it is copied by the encoder, outside the core', async () => {
-  ipcMain.handle('echo', (event, b) => b)
-  ipcMain.on('echo-sync', (event, b) => {
-    event.returnValue = b
-  })
-  const splices = countSplices()
-  let r
-  try {
-    r = await reports(start('worker', 'splicedEcho'))
-  } finally {
-    splices.restore()
-  }
-  expect(r.ok).toEqual([true, true, true, true])
-  expect([r.spliced, splices.count, r.joins]).toEqual([0, 0, 0])
+  const main = await splicedEcho('worker')
+  expect(main.r.ok).toEqual([true, true, true, true])
+  expect([main.r.spliced, main.spliced, main.r.joins]).toEqual([0, 0, 0])
 })
 
 describe('kill -9 of a renderer process: main survives, the reason is reported, nothing is left pending', () => {

@@ -219,8 +219,6 @@ impl State {
     };
     match &r.side {
       Side::Connecting => {
-        let mut envelope = envelope;
-        envelope.payload = envelope.payload.owned();
         r.outbox.push(envelope);
         true
       }

@@ -119,11 +119,8 @@ impl Spliced {
     let borrowed = lock(&self.borrowed);
     self.joined.get_or_init(|| {
       assert!(*borrowed, "a spliced message outlived its borrow unjoined");
-      JOINS.fetch_add(1, Ordering::Relaxed);
-      let mut v = buffer(self.total);
-      // Safety: borrowed, see the type.
-      unsafe { self.pieces(|p| v.extend_from_slice(p)) };
-      v
+      // Safety: borrowed (checked), and stays so while the lock is held.
+      unsafe { self.join() }
     })
   }
 
@@ -137,9 +134,17 @@ impl Spliced {
       drop(borrowed);
       return self.bytes().to_vec();
     }
+    // Safety: borrowed (checked), and stays so while the lock is held.
+    unsafe { self.join() }
+  }
+
+  /// A new buffer with all the bytes, read where they are (counted in `JOINS`).
+  ///
+  /// # Safety
+  /// Only while borrowed, the lock held.
+  unsafe fn join(&self) -> Vec<u8> {
     JOINS.fetch_add(1, Ordering::Relaxed);
     let mut v = buffer(self.total);
-    // Safety: borrowed, and stays so while the lock is held.
     unsafe { self.pieces(|p| v.extend_from_slice(p)) };
     v
   }

@@ -290,17 +290,26 @@ impl Connection {
     if out.busy {
       return true;
     }
-    out.busy = true;
     if !urgent {
+      out.busy = true;
       drop(out);
       self.kick.notify_one();
       return true;
     }
-    let mut now = std::mem::take(&mut out.pending);
-    drop(out);
-    self.write_now(&mut now);
-    self.end_direct_write(now);
+    // written now; dropped at once, which hands `busy` back (or the rest to the writer task)
+    drop(self.start_direct_write(out));
     true
+  }
+
+  /// Takes `busy` for a write from this thread, and writes what was queued before (as much as
+  /// the socket takes now). Dropping the result ends the direct write.
+  fn start_direct_write(&self, mut out: MutexGuard<'_, Outbox>) -> DirectWrite<'_> {
+    out.busy = true;
+    let now = std::mem::take(&mut out.pending);
+    drop(out);
+    let mut direct = DirectWrite { conn: self, now };
+    self.write_now(&mut direct.now);
+    direct
   }
 
   /// After this thread wrote directly (holding `busy`): what it left, and whatever was appended
@@ -330,11 +339,7 @@ impl Connection {
       out.pending.push_envelope(envelope, channel);
       return true;
     }
-    out.busy = true;
-    let now = std::mem::take(&mut out.pending);
-    drop(out);
-    let mut direct = DirectWrite { conn: self, now };
-    self.write_now(&mut direct.now);
+    let mut direct = self.start_direct_write(out);
     if direct.now.is_empty() {
       let mut head = Vec::with_capacity(frame::PREFIX + frame::HEADER + channel.len());
       frame::encode_envelope_head(&mut head, &envelope, channel);
