@@ -68,6 +68,17 @@ function ensureDeps() {
   execFileSync('npm', ['install', '--prefix', 'bench', '--no-audit', '--no-fund'], { cwd: ROOT, stdio: 'inherit' })
 }
 
+// The native floor (bench/floor, a Rust program of its own): built when missing or older than
+// its source.
+function ensureFloor() {
+  const dir = path.join(BENCH, 'floor')
+  const exe = path.join(dir, 'target', 'release', 'floor')
+  const src = path.join(dir, 'src', 'main.rs')
+  if (fs.existsSync(exe) && fs.statSync(exe).mtimeMs >= fs.statSync(src).mtimeMs) return
+  console.log('native floor: cargo build --release --manifest-path bench/floor/Cargo.toml')
+  execFileSync('cargo', ['build', '--release', '--manifest-path', path.join(dir, 'Cargo.toml')], { stdio: 'inherit' })
+}
+
 function hasTaskset() {
   return spawnSync('taskset', ['-c', '0', 'true']).status === 0
 }
@@ -367,6 +378,7 @@ async function main() {
     return
   }
   ensureAddon()
+  ensureFloor()
   ensureDeps()
   if (opts.modes.includes('pinned') && !hasTaskset()) {
     console.log('taskset is not available: running unpinned only')

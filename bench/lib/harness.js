@@ -7,6 +7,8 @@
 // it measures that one subject in this fresh process and prints one RESULT_MARK line.
 
 const path = require('path')
+const fs = require('fs')
+const { execFileSync } = require('child_process')
 
 const ROOT = path.resolve(__dirname, '..', '..')
 const RESULT_MARK = '@@bench-result@@ '
@@ -85,6 +87,24 @@ async function latencyAsync(fn, { warmup, samples, budgetMs = 5000, minSamples =
     }
   }
   return summarize(out.subarray(0, n))
+}
+
+const FLOOR = path.join(__dirname, '..', 'floor', 'target', 'release', 'floor')
+
+/**
+ * The native floor of a scenario (bench/floor: the same exchange in Rust, no JS, no event loop),
+ * run in this process's place and affinity: its samples summarized like the others'.
+ * `what`: ['threads', 'spin'], ['sockets', 'blocking'], ['echo', bytes], ….
+ */
+function nativeFloor(what, { warmup, samples }) {
+  if (!fs.existsSync(FLOOR)) {
+    throw new Error(`${FLOOR} is missing: cargo build --release --manifest-path bench/floor/Cargo.toml (run.js does it)`)
+  }
+  const out = execFileSync(FLOOR, [...what.map(String), String(samples), String(warmup)], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  })
+  return summarize(JSON.parse(out).samples)
 }
 
 function parseArgs(argv) {
@@ -192,6 +212,7 @@ module.exports = {
   summarizeRuns,
   latencySync,
   latencyAsync,
+  nativeFloor,
   defineScenario,
   deferred,
   burstCounter,

@@ -11,7 +11,7 @@
 
 const path = require('path')
 const { Worker } = require('worker_threads')
-const { defineScenario, requireIpcMain, latencySync, deferred } = require('../lib/harness')
+const { defineScenario, requireIpcMain, latencySync, deferred, nativeFloor } = require('../lib/harness')
 
 const WORKER = path.join(__dirname, 'b1-send-sync.worker.js')
 const SYNCKIT_WORKER = path.join(__dirname, 'b1-send-sync.synckit.js')
@@ -29,7 +29,11 @@ defineScenario(module, {
     '50 000 samples (or 5 s) after 5000 warm-up calls. synckit blocks main and answers in its worker ' +
     '(its only mode); the other two block the worker and answer in main.',
   metrics: [{ key: 'rt', label: 'sendSync round trip', unit: 'µs', better: 'lower', latency: true }],
-  subjectLabels: { atomics: 'postMessage + Atomics.wait' },
+  subjectLabels: {
+    atomics: 'postMessage + Atomics.wait',
+    'floor-spin': 'native floor: two threads, yield-spin then condvar',
+    'floor-condvar': 'native floor: two threads, condvar',
+  },
   targets: [
     { metric: 'rt', mode: 'unpinned', op: '<=', value: 35, label: 'ipc-main median ≤ 35 µs unpinned' },
     { metric: 'rt', mode: 'pinned', op: '<=', value: 5, label: 'ipc-main median ≤ 5 µs pinned' },
@@ -78,5 +82,8 @@ defineScenario(module, {
         worker.terminate()
       })
     },
+    // No JS, no event loop (bench/floor): what two threads of this machine do at best, in this run.
+    'floor-spin': ({ quick }) => ({ rt: nativeFloor(['threads', 'spin'], sizes(quick)) }),
+    'floor-condvar': ({ quick }) => ({ rt: nativeFloor(['threads', 'condvar'], sizes(quick)) }),
   },
 })

@@ -12,7 +12,7 @@
 //     measurement as in C2, repeated here so both rows come from the same processes' run).
 
 const path = require('path')
-const { defineScenario, requireIpcMain } = require('../lib/harness')
+const { defineScenario, requireIpcMain, nativeFloor } = require('../lib/harness')
 const peers = require('../lib/child-peers')
 
 const CHILD = path.join(__dirname, 'c1-send-sync.child.js')
@@ -40,6 +40,8 @@ defineScenario(module, {
     'fork-advanced': `${peers.PEER_LABELS['fork-advanced']} (async round trip)`,
     'node-ipc': `${peers.PEER_LABELS['node-ipc']} (async round trip)`,
     net: `${peers.PEER_LABELS.net} (async round trip)`,
+    'floor-spin': 'native floor: two processes, Unix socket, yield-spin then poll',
+    'floor-blocking': 'native floor: two processes, Unix socket, blocking',
   },
   targets: [
     { metric: 'rt', mode: 'unpinned', op: '<=', value: 40, label: 'ipc-main median ≤ 40 µs unpinned' },
@@ -62,5 +64,8 @@ defineScenario(module, {
     'fork-advanced': echoPeer('fork-advanced'),
     'node-ipc': echoPeer('node-ipc'),
     net: echoPeer('net'),
+    // No JS, no event loop (bench/floor): what two processes of this machine do at best, in this run.
+    'floor-spin': ({ quick }) => ({ rt: nativeFloor(['sockets', 'spin'], sizes(quick)) }),
+    'floor-blocking': ({ quick }) => ({ rt: nativeFloor(['sockets', 'blocking'], sizes(quick)) }),
   },
 })

@@ -11,7 +11,7 @@
 // node-ipc is left out: see `missing`.
 
 const path = require('path')
-const { defineScenario, requireIpcMain } = require('../lib/harness')
+const { defineScenario, requireIpcMain, nativeFloor } = require('../lib/harness')
 const peers = require('../lib/child-peers')
 
 const CHILD = path.join(__dirname, 'c4-buffer-echo.child.js')
@@ -40,6 +40,7 @@ defineScenario(module, {
     'fork-json': peers.PEER_LABELS['fork-json'],
     net: peers.PEER_LABELS.net,
     fifo: peers.PEER_LABELS.fifo,
+    floor: 'native floor: two processes, Unix socket, reused buffers',
   },
   missing: [
     {
@@ -69,5 +70,8 @@ defineScenario(module, {
     'fork-json': echoPeer('fork-json', jsonSizes),
     net: echoPeer('net', sizes),
     fifo: ({ quick }) => peers.runFifo(CHILD, sizes(quick)),
+    // No JS (bench/floor): 16 MiB there and back over a Unix socket between two processes, into
+    // buffers allocated once; in this run.
+    floor: ({ quick }) => ({ echo: nativeFloor(['echo', 16 << 20], sizes(quick)) }),
   },
 })

@@ -273,16 +273,28 @@ unsafe extern "C" fn on_idle(idle: *mut c_void) {
     bell.call_js();
   } else if lock(&bell.anticipation).expired(Instant::now()) {
     bell.stop_idle();
-  } else if alone() {
-    // One CPU: the other side can only run if this thread lets it.
-    libc::sched_yield();
-    // It ran meanwhile: if it rang, answer now rather than after another turn of the loop (a
-    // turn polls for I/O: a system call, the round trip's third on one CPU).
-    if bell.rung.load(Ordering::SeqCst) {
-      bell.call_js();
+    return;
+  }
+  if !alone() {
+    return;
+  }
+  // One CPU: the other side can only run if this thread lets it. While it rings again as soon
+  // as it has run, answer here rather than after another turn of the loop (a turn polls for
+  // I/O: a system call, the round trip's third on one CPU); a few times, then the loop's turn.
+  for _ in 0..ALONE_TURNS {
+    if !bell.spinning.load(Ordering::SeqCst) {
+      return;
     }
+    libc::sched_yield();
+    if !bell.rung.load(Ordering::SeqCst) {
+      return;
+    }
+    bell.call_js();
   }
 }
+
+/// Callbacks a spinning loop on one CPU runs in a row before its other handles get a turn.
+const ALONE_TURNS: usize = 8;
 
 impl Doorbell {
   /// Runs the callback (on the bell's thread, from the event loop), as a Node callback.

@@ -1,0 +1,245 @@
+//! The native floor under the benchmark scenarios: the same exchanges as B1, C1 and C4 with no
+//! JS, no event loop and no framing, so that a scenario's figure can be read against what this
+//! machine does at best in the same run. Prints one JSON line: every timed sample, in µs
+//! (ping-pongs) or ms (echoes).
+//!
+//!   floor threads  condvar|spin   SAMPLES WARMUP   two threads, one blocked waiting for the other
+//!   floor sockets  blocking|spin  SAMPLES WARMUP   two processes over a Unix socket, 8-byte messages
+//!   floor echo     BYTES          SAMPLES WARMUP   two processes, a BYTES message there and back
+//!
+//! `spin`: the waiting side polls (yielding the CPU each turn, so a peer on the same CPU runs)
+//! for up to 50 µs before it blocks, as ipc-main's waits do.
+
+use std::io::{Read, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+const SPIN: Duration = Duration::from_micros(50);
+
+fn main() {
+  let args: Vec<String> = std::env::args().skip(1).collect();
+  let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
+  let num = |i: usize| arg(i).parse::<usize>().expect("a number");
+  match arg(0) {
+    "threads" => print(&threads(arg(1) == "spin", num(2), num(3))),
+    "sockets" => print(&sockets(arg(1) == "spin", num(2), num(3))),
+    "echo" => print(&echo(num(1), num(2), num(3))),
+    // The other process of `sockets` and `echo`.
+    "peer" => peer(arg(1), arg(2), num(3)),
+    _ => {
+      eprintln!("usage: floor threads|sockets condvar|blocking|spin SAMPLES WARMUP | floor echo BYTES SAMPLES WARMUP");
+      std::process::exit(2);
+    }
+  }
+}
+
+fn print(samples: &[f64]) {
+  let list: Vec<String> = samples.iter().map(|s| format!("{s:.3}")).collect();
+  println!("{{\"samples\":[{}]}}", list.join(","));
+}
+
+/// Times `round` `samples` times after `warmup` untimed rounds, in µs.
+fn timed(samples: usize, warmup: usize, mut round: impl FnMut()) -> Vec<f64> {
+  for _ in 0..warmup {
+    round();
+  }
+  (0..samples)
+    .map(|_| {
+      let t = Instant::now();
+      round();
+      t.elapsed().as_secs_f64() * 1e6
+    })
+    .collect()
+}
+
+// ---- threads (B1) ---------------------------------------------------------------------------
+
+/// One counter both threads move on: odd means a request is waiting, even an answer.
+struct Turn {
+  count: AtomicU32,
+  lock: Mutex<()>,
+  cv: Condvar,
+}
+
+impl Turn {
+  fn wait_for(&self, value: u32, spin: bool) {
+    if spin {
+      let start = Instant::now();
+      while start.elapsed() < SPIN {
+        if self.count.load(Ordering::Acquire) == value {
+          return;
+        }
+        std::thread::yield_now();
+      }
+    }
+    let mut guard = self.lock.lock().unwrap();
+    while self.count.load(Ordering::Acquire) != value {
+      guard = self.cv.wait(guard).unwrap();
+    }
+  }
+
+  fn set(&self, value: u32) {
+    let _guard = self.lock.lock().unwrap();
+    self.count.store(value, Ordering::Release);
+    self.cv.notify_one();
+  }
+}
+
+fn threads(spin: bool, samples: usize, warmup: usize) -> Vec<f64> {
+  let turn = Arc::new(Turn {
+    count: AtomicU32::new(0),
+    lock: Mutex::new(()),
+    cv: Condvar::new(),
+  });
+  let rounds = (samples + warmup) as u32;
+  let other = turn.clone();
+  let answerer = std::thread::spawn(move || {
+    for i in 0..rounds {
+      other.wait_for(2 * i + 1, spin);
+      other.set(2 * i + 2);
+    }
+  });
+  let mut i = 0u32;
+  let out = timed(samples, warmup, || {
+    turn.set(2 * i + 1);
+    turn.wait_for(2 * i + 2, spin);
+    i += 1;
+  });
+  answerer.join().unwrap();
+  out
+}
+
+// ---- processes (C1, C4) ---------------------------------------------------------------------
+
+/// A listening socket in a fresh directory, and the other process connected to it.
+fn pair(mode: &str, arg: usize) -> (UnixStream, std::process::Child) {
+  let dir = std::env::temp_dir().join(format!("ipc-main-floor-{}", std::process::id()));
+  std::fs::create_dir_all(&dir).unwrap();
+  let path = dir.join("s");
+  let listener = UnixListener::bind(&path).unwrap();
+  let child = Command::new(std::env::current_exe().unwrap())
+    .args(["peer", mode, path.to_str().unwrap(), &arg.to_string()])
+    .stdout(Stdio::null())
+    .spawn()
+    .unwrap();
+  let (sock, _) = listener.accept().unwrap();
+  sock.set_nonblocking(true).unwrap();
+  std::fs::remove_dir_all(&dir).ok();
+  (sock, child)
+}
+
+/// Reads exactly `buf.len()` bytes from a non-blocking socket: with `spin`, polling it a while
+/// first (yielding each turn), then sleeping in poll(2) until more arrives.
+fn read_all(sock: &mut UnixStream, buf: &mut [u8], spin: bool) -> bool {
+  let mut got = 0;
+  let start = Instant::now();
+  while got < buf.len() {
+    match sock.read(&mut buf[got..]) {
+      Ok(0) => return false,
+      Ok(n) => got += n,
+      Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+        if spin && start.elapsed() < SPIN {
+          std::thread::yield_now();
+        } else {
+          wait_readable(sock);
+        }
+      }
+      Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+      Err(_) => return false,
+    }
+  }
+  true
+}
+
+#[repr(C)]
+struct PollFd {
+  fd: i32,
+  events: i16,
+  revents: i16,
+}
+
+extern "C" {
+  fn poll(fds: *mut PollFd, n: u64, timeout: i32) -> i32;
+}
+
+fn wait_readable(sock: &UnixStream) {
+  use std::os::fd::AsRawFd;
+  const POLLIN: i16 = 1;
+  let mut p = PollFd {
+    fd: sock.as_raw_fd(),
+    events: POLLIN,
+    revents: 0,
+  };
+  unsafe { poll(&mut p, 1, -1) };
+}
+
+/// Writes all of `bytes` to a non-blocking socket, sleeping in poll(2) while it is full.
+fn write_all(sock: &mut UnixStream, bytes: &[u8]) {
+  use std::os::fd::AsRawFd;
+  const POLLOUT: i16 = 4;
+  let mut done = 0;
+  while done < bytes.len() {
+    match sock.write(&bytes[done..]) {
+      Ok(n) => done += n,
+      Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+        let mut p = PollFd {
+          fd: sock.as_raw_fd(),
+          events: POLLOUT,
+          revents: 0,
+        };
+        unsafe { poll(&mut p, 1, -1) };
+      }
+      Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+      Err(e) => panic!("write: {e}"),
+    }
+  }
+}
+
+fn sockets(spin: bool, samples: usize, warmup: usize) -> Vec<f64> {
+  let (mut sock, mut child) = pair(if spin { "spin" } else { "blocking" }, 0);
+  let mut buf = [0u8; 8];
+  let out = timed(samples, warmup, || {
+    write_all(&mut sock, &buf);
+    assert!(read_all(&mut sock, &mut buf, spin));
+  });
+  drop(sock);
+  child.wait().unwrap();
+  out
+}
+
+fn echo(bytes: usize, samples: usize, warmup: usize) -> Vec<f64> {
+  let (mut sock, mut child) = pair("echo", bytes);
+  let message = vec![7u8; bytes];
+  let mut back = vec![0u8; bytes];
+  let out = timed(samples, warmup, || {
+    // Written from another thread while this one reads the echo as it comes back.
+    std::thread::scope(|s| {
+      let mut w = sock.try_clone().unwrap();
+      let message = &message;
+      s.spawn(move || write_all(&mut w, message));
+      assert!(read_all(&mut sock, &mut back, false));
+    });
+  });
+  drop(sock);
+  child.wait().unwrap();
+  out.into_iter().map(|us| us / 1e3).collect()
+}
+
+fn peer(mode: &str, path: &str, bytes: usize) {
+  let mut sock = UnixStream::connect(path).unwrap();
+  sock.set_nonblocking(true).unwrap();
+  if mode == "echo" {
+    let mut buf = vec![0u8; bytes];
+    while read_all(&mut sock, &mut buf, false) {
+      write_all(&mut sock, &buf);
+    }
+    return;
+  }
+  let mut buf = [0u8; 8];
+  while read_all(&mut sock, &mut buf, mode == "spin") {
+    write_all(&mut sock, &buf);
+  }
+}
