@@ -11,8 +11,12 @@ use crate::core::spliced::NO_MEMORY;
 
 /// Buffers handed to one vectored write at most.
 const MAX_SLICES: usize = 64;
-/// A wait for room this long without any: the reader is not reading now, copy the rest.
-const STALL: Duration = Duration::from_millis(2);
+/// A wait for room this long without any: the reader is not reading now, copy the rest. Long
+/// enough to outlast the reader's usual garbage collection: V8 collects after every ~64 MiB of
+/// new external memory, and those pauses took 1–12 ms here; with 2 ms, a third of the 16 MiB
+/// echoes between processes gave up halfway, copied 8 MiB and left it to the writer task, which
+/// took another 2–15 ms to send it (C4 median 15.0 → 14.0 ms in alternating runs).
+const STALL: Duration = Duration::from_millis(10);
 /// Never keep the calling thread longer than this, however slowly the reader reads.
 const PATIENCE: Duration = Duration::from_millis(100);
 
