@@ -92,6 +92,12 @@ export interface ListenInfo {
 }
 
 /**
+ * Whether this process may run on one CPU only (`taskset -c 0`): its waits then yield the CPU
+ * instead of spinning on it (core/anticipation.rs). For tests.
+ */
+export declare function oneCpu(): boolean
+
+/**
  * Panics with `message`: how the tests check that a Rust panic reaches JS as an error (with
  * `catch_unwind`) and never aborts Node.
  */

@@ -844,6 +844,7 @@ module.exports.destroyRenderer = nativeBinding.destroyRenderer
 module.exports.externalMemory = nativeBinding.externalMemory
 module.exports.internChannel = nativeBinding.internChannel
 module.exports.lentPayloads = nativeBinding.lentPayloads
+module.exports.oneCpu = nativeBinding.oneCpu
 module.exports.panicForTest = nativeBinding.panicForTest
 module.exports.pending = nativeBinding.pending
 module.exports.queued = nativeBinding.queued

@@ -437,6 +437,13 @@ pub fn spliced_joins() -> f64 {
   core::spliced::joins() as f64
 }
 
+/// Whether this process may run on one CPU only (`taskset -c 0`): its waits then yield the CPU
+/// instead of spinning on it (core/anticipation.rs). For tests.
+#[napi(catch_unwind)]
+pub fn one_cpu() -> bool {
+  core::anticipation::alone()
+}
+
 /// Messages waiting in an endpoint's mailbox (diagnostics and tests).
 #[napi(catch_unwind)]
 pub fn queued(endpoint: u32) -> u32 {
