@@ -27,7 +27,8 @@ defineScenario(module, {
   how:
     'small int payload, answered with the same value; each call timed by the blocked thread; per process ' +
     '50 000 samples (or 5 s) after 5000 warm-up calls. synckit blocks main and answers in its worker ' +
-    '(its only mode); the other two block the worker and answer in main.',
+    '(its only mode); the other two block the worker and answer in main. The native floor: two threads of a Rust ' +
+    'program (bench/floor), the same samples, no JS.',
   metrics: [{ key: 'rt', label: 'sendSync round trip', unit: 'µs', better: 'lower', latency: true }],
   subjectLabels: {
     atomics: 'postMessage + Atomics.wait',

@@ -32,7 +32,8 @@ defineScenario(module, {
   how:
     'small int payload, answered with the same value (checked); each call timed in the child; per process ' +
     '50 000 samples (or 5 s) after 5000 warm-up calls. ipc-main and the FIFO block the child; fork json, ' +
-    'fork advanced, node-ipc and net cannot, so their async request/reply (as C2) is the reference.',
+    'fork advanced, node-ipc and net cannot, so their async request/reply (as C2) is the reference. The native ' +
+    'floor: two Rust processes (bench/floor) over a Unix socket, 8-byte messages, the same samples.',
   metrics: [{ key: 'rt', label: 'sendSync round trip', unit: 'µs', better: 'lower', latency: true }],
   subjectLabels: {
     fifo: peers.PEER_LABELS.fifo,

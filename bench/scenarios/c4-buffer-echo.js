@@ -33,7 +33,8 @@ defineScenario(module, {
   how:
     'the child sends a 16 MiB Buffer, main echoes it, the child has it back (length checked); each echo timed in ' +
     'the child, in ms; per process 30 echoes (or 15 s, at least 10) after 5 warm-up echoes; fork json: at least 3 ' +
-    '(or 12 s) after 1.',
+    '(or 12 s) after 1. The native floor: two Rust processes (bench/floor) over a Unix socket, buffers allocated ' +
+    'once, the same echoes.',
   metrics: [{ key: 'echo', label: '16 MiB echo', unit: 'ms', better: 'lower' }],
   subjectLabels: {
     'fork-advanced': peers.PEER_LABELS['fork-advanced'],
