@@ -98,6 +98,12 @@ export interface ListenInfo {
 export declare function oneCpu(): boolean
 
 /**
+ * Rings a spinning loop answered on one CPU without a turn of its event loop, in this process
+ * so far (binding/doorbell.rs). For tests.
+ */
+export declare function oneCpuAnswers(): number
+
+/**
  * Panics with `message`: how the tests check that a Rust panic reaches JS as an error (with
  * `catch_unwind`) and never aborts Node.
  */

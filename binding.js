@@ -845,6 +845,7 @@ module.exports.externalMemory = nativeBinding.externalMemory
 module.exports.internChannel = nativeBinding.internChannel
 module.exports.lentPayloads = nativeBinding.lentPayloads
 module.exports.oneCpu = nativeBinding.oneCpu
+module.exports.oneCpuAnswers = nativeBinding.oneCpuAnswers
 module.exports.panicForTest = nativeBinding.panicForTest
 module.exports.pending = nativeBinding.pending
 module.exports.queued = nativeBinding.queued

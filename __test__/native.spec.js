@@ -118,6 +118,7 @@ describe('large messages are encoded into memory the addon lends, and taken over
     const out = require('child_process').execFileSync(process.execPath, ['--expose-gc', '-e', script], {
       cwd: require('path').join(__dirname, '..'),
       encoding: 'utf8',
+      timeout: 30000,
     })
     const [length, added] = out.trim().split(' ').map(Number)
     expect(length).toBe(BIG)
@@ -138,6 +139,7 @@ describe('large messages are encoded into memory the addon lends, and taken over
     const out = require('child_process').execFileSync(process.execPath, ['--expose-gc', '-e', script], {
       cwd: require('path').join(__dirname, '..'),
       encoding: 'utf8',
+      timeout: 30000,
     })
     expect(out).toBe('1 0\n')
   })

@@ -444,6 +444,13 @@ pub fn one_cpu() -> bool {
   core::anticipation::alone()
 }
 
+/// Rings a spinning loop answered on one CPU without a turn of its event loop, in this process
+/// so far (binding/doorbell.rs). For tests.
+#[napi(catch_unwind)]
+pub fn one_cpu_answers() -> f64 {
+  binding::doorbell::alone_answers() as f64
+}
+
 /// Messages waiting in an endpoint's mailbox (diagnostics and tests).
 #[napi(catch_unwind)]
 pub fn queued(endpoint: u32) -> u32 {

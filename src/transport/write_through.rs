@@ -11,12 +11,15 @@ use crate::core::spliced::NO_MEMORY;
 
 /// Buffers handed to one vectored write at most.
 const MAX_SLICES: usize = 64;
-/// A wait for room this long without any: the reader is not reading now, copy the rest. Long
-/// enough to outlast the reader's usual garbage collection: V8 collects after every ~64 MiB of
-/// new external memory, and those pauses took 1–12 ms here; with 2 ms, a third of the 16 MiB
-/// echoes between processes gave up halfway, copied 8 MiB and left it to the writer task, which
-/// took another 2–15 ms to send it (C4 median 15.0 → 14.0 ms in alternating runs).
-const STALL: Duration = Duration::from_millis(10);
+/// A wait for room this long without any: the reader is not reading now, copy the rest.
+/// Before the reader has made room even once (it may be busy, or hung: the socket only took
+/// what its buffer holds) that is soon; once it has been reading, long enough to outlast its
+/// usual garbage collection: V8 collects after every ~64 MiB of new external memory, and those
+/// pauses took 1–12 ms here. With 2 ms there, a third of the 16 MiB echoes between processes gave
+/// up halfway, copied 8 MiB and left it to the writer task, which took another 2–15 ms to send it
+/// (C4 median 15.0 → 14.0 ms in alternating runs).
+const STALL: Duration = Duration::from_millis(2);
+const STALL_READING: Duration = Duration::from_millis(10);
 /// Never keep the calling thread longer than this, however slowly the reader reads.
 const PATIENCE: Duration = Duration::from_millis(100);
 
@@ -101,14 +104,17 @@ where
   let started = Instant::now();
   let mut cursor = Cursor::new(pieces);
   let mut sock_ref = sock;
+  // The reader has made room at least once during this write.
+  let mut reading = false;
   while !cursor.is_empty() {
     match sock_ref.write_vectored(&cursor.slices()) {
       Ok(0) => break,
       Ok(n) => cursor.advance(n),
       Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
       Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-        if started.elapsed() >= PATIENCE || !wait_for_room(sock.as_raw_fd(), STALL) {
-          break;
+        match stall_for(reading, started.elapsed()) {
+          Some(stall) if wait_for_room(sock.as_raw_fd(), stall) => reading = true,
+          _ => break,
         }
       }
       Err(_) => break,
@@ -121,6 +127,16 @@ where
   }
 }
 
+/// How long to wait for room now, `elapsed` into a write (None: give up): short until the
+/// reader has made room once, longer after, never past `PATIENCE` in all.
+fn stall_for(reading: bool, elapsed: Duration) -> Option<Duration> {
+  let left = PATIENCE.saturating_sub(elapsed);
+  if left.is_zero() {
+    return None;
+  }
+  Some(if reading { STALL_READING } else { STALL }.min(left))
+}
+
 /// Waits up to `timeout` for the socket to take more; false if it did not.
 fn wait_for_room(fd: i32, timeout: Duration) -> bool {
   let mut p = libc::pollfd {
@@ -128,7 +144,8 @@ fn wait_for_room(fd: i32, timeout: Duration) -> bool {
     events: libc::POLLOUT,
     revents: 0,
   };
-  let n = unsafe { libc::poll(&mut p, 1, timeout.as_millis() as libc::c_int) };
+  let ms = timeout.as_micros().div_ceil(1000) as libc::c_int;
+  let n = unsafe { libc::poll(&mut p, 1, ms) };
   n > 0
 }
 
@@ -137,6 +154,21 @@ mod tests {
   use super::*;
   use std::io::Read;
   use std::os::unix::net::UnixStream;
+
+  #[test]
+  fn a_reader_that_has_made_room_is_waited_for_longer_but_never_past_patience() {
+    let ms = Duration::from_millis;
+    assert_eq!(stall_for(false, ms(0)), Some(STALL));
+    assert_eq!(stall_for(true, ms(0)), Some(STALL_READING));
+    assert!(STALL_READING > STALL);
+    assert_eq!(stall_for(true, PATIENCE - ms(3)), Some(ms(3)));
+    assert_eq!(
+      stall_for(false, PATIENCE - Duration::from_micros(500)),
+      Some(Duration::from_micros(500))
+    );
+    assert_eq!(stall_for(true, PATIENCE), None);
+    assert_eq!(stall_for(false, PATIENCE + ms(1)), None);
+  }
 
   #[test]
   fn a_cursor_hands_out_what_is_left_however_writes_are_cut() {

@@ -8,12 +8,12 @@
 //!   floor echo     BYTES          SAMPLES WARMUP   two processes, a BYTES message there and back
 //!
 //! `spin`: the waiting side polls (yielding the CPU each turn, so a peer on the same CPU runs)
-//! for up to 50 µs before it blocks, as ipc-main's waits do.
+//! for a fixed 50 µs before it blocks, where ipc-main's waits spin up to 100 µs, adapting.
 
 use std::io::{Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -57,9 +57,13 @@ fn timed(samples: usize, warmup: usize, mut round: impl FnMut()) -> Vec<f64> {
 
 // ---- threads (B1) ---------------------------------------------------------------------------
 
-/// One counter both threads move on: odd means a request is waiting, even an answer.
+/// One counter both threads move on: odd means a request is waiting, even an answer. The
+/// condvar is only signalled when the other side sleeps on it (`parked`, one flag per side: odd
+/// values are waited for by the answering thread, even ones by the asking one), as ipc-main's
+/// waits do: a notify costs a system call even with nobody waiting.
 struct Turn {
   count: AtomicU32,
+  parked: [AtomicBool; 2],
   lock: Mutex<()>,
   cv: Condvar,
 }
@@ -69,28 +73,36 @@ impl Turn {
     if spin {
       let start = Instant::now();
       while start.elapsed() < SPIN {
-        if self.count.load(Ordering::Acquire) == value {
+        if self.count.load(Ordering::SeqCst) == value {
           return;
         }
         std::thread::yield_now();
       }
     }
+    let parked = &self.parked[value as usize % 2];
     let mut guard = self.lock.lock().unwrap();
-    while self.count.load(Ordering::Acquire) != value {
+    parked.store(true, Ordering::SeqCst);
+    while self.count.load(Ordering::SeqCst) != value {
       guard = self.cv.wait(guard).unwrap();
     }
+    parked.store(false, Ordering::SeqCst);
   }
 
   fn set(&self, value: u32) {
-    let _guard = self.lock.lock().unwrap();
-    self.count.store(value, Ordering::Release);
-    self.cv.notify_one();
+    self.count.store(value, Ordering::SeqCst);
+    // Either the sleeper sees the new count, or this sees it parked (both SeqCst) and wakes it
+    // under the lock, which it only gives up inside the wait.
+    if self.parked[value as usize % 2].load(Ordering::SeqCst) {
+      let _guard = self.lock.lock().unwrap();
+      self.cv.notify_one();
+    }
   }
 }
 
 fn threads(spin: bool, samples: usize, warmup: usize) -> Vec<f64> {
   let turn = Arc::new(Turn {
     count: AtomicU32::new(0),
+    parked: [AtomicBool::new(false), AtomicBool::new(false)],
     lock: Mutex::new(()),
     cv: Condvar::new(),
   });
@@ -117,6 +129,8 @@ fn threads(spin: bool, samples: usize, warmup: usize) -> Vec<f64> {
 /// A listening socket in a fresh directory, and the other process connected to it.
 fn pair(mode: &str, arg: usize) -> (UnixStream, std::process::Child) {
   let dir = std::env::temp_dir().join(format!("ipc-main-floor-{}", std::process::id()));
+  // A run that crashed may have left its socket behind.
+  std::fs::remove_dir_all(&dir).ok();
   std::fs::create_dir_all(&dir).unwrap();
   let path = dir.join("s");
   let listener = UnixListener::bind(&path).unwrap();
@@ -214,14 +228,10 @@ fn echo(bytes: usize, samples: usize, warmup: usize) -> Vec<f64> {
   let (mut sock, mut child) = pair("echo", bytes);
   let message = vec![7u8; bytes];
   let mut back = vec![0u8; bytes];
+  // The peer reads the whole message before it echoes: written, then read back, by one thread.
   let out = timed(samples, warmup, || {
-    // Written from another thread while this one reads the echo as it comes back.
-    std::thread::scope(|s| {
-      let mut w = sock.try_clone().unwrap();
-      let message = &message;
-      s.spawn(move || write_all(&mut w, message));
-      assert!(read_all(&mut sock, &mut back, false));
-    });
+    write_all(&mut sock, &message);
+    assert!(read_all(&mut sock, &mut back, false));
   });
   drop(sock);
   child.wait().unwrap();
