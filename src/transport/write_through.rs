@@ -207,12 +207,20 @@ mod tests {
   fn while_the_reader_reads_everything_is_written_from_where_it_is() {
     let (a, mut b) = pair();
     let big: Vec<u8> = (0..8 << 20).map(|i| (i * 7) as u8).collect();
+    // The reader is running before the write starts: a reader that has not read anything yet
+    // is only waited for briefly (a thread still starting on a loaded machine could miss that).
+    let started = std::sync::Arc::new(std::sync::Barrier::new(2));
+    let reader_started = started.clone();
     let reader = std::thread::spawn(move || {
-      let mut got = Vec::new();
+      let mut got = vec![0u8; 1];
+      reader_started.wait();
+      b.read_exact(&mut got).unwrap();
       b.read_to_end(&mut got).unwrap();
       got
     });
-    let rest = write_through(&a, &[b"head", &big, b"tail"]);
+    (&a).write_all(b"h").unwrap();
+    started.wait();
+    let rest = write_through(&a, &[b"ead", &big, b"tail"]);
     assert!(rest.is_empty(), "{} bytes left", rest.len());
     drop(a);
     let got = reader.join().unwrap();
