@@ -15,7 +15,7 @@ const fs = require('fs')
 const os = require('os')
 const path = require('path')
 const { spawn, spawnSync, execFileSync } = require('child_process')
-const { RESULT_MARK } = require('./lib/harness')
+const { RESULT_MARK, FLOOR } = require('./lib/harness')
 const report = require('./lib/report')
 
 const BENCH = __dirname
@@ -72,9 +72,8 @@ function ensureDeps() {
 // its source.
 function ensureFloor() {
   const dir = path.join(BENCH, 'floor')
-  const exe = path.join(dir, 'target', 'release', 'floor')
   const src = path.join(dir, 'src', 'main.rs')
-  if (fs.existsSync(exe) && fs.statSync(exe).mtimeMs >= fs.statSync(src).mtimeMs) return
+  if (fs.existsSync(FLOOR) && fs.statSync(FLOOR).mtimeMs >= fs.statSync(src).mtimeMs) return
   console.log('native floor: cargo build --release --manifest-path bench/floor/Cargo.toml')
   execFileSync('cargo', ['build', '--release', '--manifest-path', path.join(dir, 'Cargo.toml')], { stdio: 'inherit' })
 }

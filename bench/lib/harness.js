@@ -212,6 +212,7 @@ module.exports = {
   summarizeRuns,
   latencySync,
   latencyAsync,
+  FLOOR,
   nativeFloor,
   defineScenario,
   deferred,

@@ -402,7 +402,7 @@ mod tests {
 
   #[test]
   fn running_out_of_memory_for_a_copy_is_not_reported_as_a_bug() {
-    let oom = format!("{NO_MEMORY} a message of 5 bytes");
+    let oom = format!("{NO_MEMORY} 5 bytes of a message");
     assert_eq!(panic_error(oom.clone()), ("ERR_IPC_NO_MEMORY", oom));
     let (code, message) = panic_error("index out of bounds".into());
     assert_eq!(code, "ERR_IPC_INTERNAL");

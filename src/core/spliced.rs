@@ -67,10 +67,10 @@ pub enum BadSplice {
 /// ERR_IPC_NO_MEMORY).
 pub const NO_MEMORY: &str = "no memory to copy";
 
-/// A buffer for `n` bytes; an allocation failure is a panic (turned into a JS error at the
-/// export), never an abort.
-fn buffer(n: usize) -> Vec<u8> {
-  super::bytes::try_with_capacity(n).unwrap_or_else(|| panic!("{NO_MEMORY} a message of {n} bytes"))
+/// An empty buffer for copying `n` bytes of a message into; an allocation failure is a panic
+/// (turned into ERR_IPC_NO_MEMORY at the export), never an abort.
+pub fn copy_buffer(n: usize) -> Vec<u8> {
+  super::bytes::try_with_capacity(n).unwrap_or_else(|| panic!("{NO_MEMORY} {n} bytes of a message"))
 }
 
 impl Spliced {
@@ -144,7 +144,7 @@ impl Spliced {
   /// Only while borrowed, the lock held.
   unsafe fn join(&self) -> Vec<u8> {
     JOINS.fetch_add(1, Ordering::Relaxed);
-    let mut v = buffer(self.total);
+    let mut v = copy_buffer(self.total);
     unsafe { self.pieces(|p| v.extend_from_slice(p)) };
     v
   }

@@ -7,7 +7,7 @@ use std::io::{self, IoSlice, Write};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use crate::core::spliced::NO_MEMORY;
+use crate::core::spliced::copy_buffer;
 
 /// Buffers handed to one vectored write at most.
 const MAX_SLICES: usize = 64;
@@ -84,8 +84,7 @@ impl<'a> Cursor<'a> {
       .map(|p| p.len())
       .sum::<usize>()
       - self.offset;
-    let mut v = crate::core::bytes::try_with_capacity(len)
-      .unwrap_or_else(|| panic!("{NO_MEMORY} the last {len} bytes of a message"));
+    let mut v = copy_buffer(len);
     for (i, p) in self.pieces[self.index..].iter().enumerate() {
       v.extend_from_slice(if i == 0 { &p[self.offset..] } else { p });
     }
