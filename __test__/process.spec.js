@@ -548,6 +548,19 @@ describe('nothing keeps a process alive that should exit', () => {
     expect(out).toBe('value 5\ndestroyed\n')
   })
 
+  test('main stays alive until a renderer process that died is announced gone, even when its connection outlives it', () => {
+    // The renderer's own child holds the socket open for half a second after the renderer is
+    // killed: its 'exit' comes first, and main must not exit before 'destroyed'.
+    const out = run(`
+      const { ipcMain, webContents } = require('.')
+      ipcMain.handle('handed-down', (e, yes) => console.log('handed down', yes))
+      const wc = webContents.fork(${JSON.stringify(path.join(FIXTURES, 'renderer.js'))}, ['{"scenario":"outlived"}'])
+      wc.on('render-process-gone', (e, d) => console.log('gone', d.reason, d.exitCode))
+      wc.on('destroyed', () => console.log('destroyed'))
+    `)
+    expect(out).toBe('handed down true\ngone killed 137\ndestroyed\n')
+  })
+
   test('a listening main stays alive until it closes its server (or unrefs it)', () => {
     const out = run(`
       const { ipcMain } = require('.')

@@ -222,8 +222,9 @@ function createProcess(ctx, modulePath, args, options) {
   pipes(wc, child)
   ctx.addRemotePeer()
   // Gone once the process has exited and its connection has delivered all it sent.
-  const state = { connected: false, ended: false, exit: null, killed: false, launchError: null }
+  const state = { connected: false, ended: false, exit: null, killed: false, launchError: null, grace: null }
   const finish = () => {
+    clearTimeout(state.grace)
     if (wc._announced) return
     ctx.drainAll()
     retire(wc)
@@ -259,7 +260,9 @@ function createProcess(ctx, modulePath, args, options) {
     state.exit = { code, signal }
     // A destroyed renderer's last messages are dropped anyway: no need to wait for them.
     if (!state.connected || state.ended || wc._destroyed) finish()
-    else setTimeout(finish, CONNECTION_END_GRACE_MS).unref()
+    // Its connection's end (and whatever it sent last) is still to come: the timer holds the
+    // process until then, or `destroyed` would be lost if nothing else kept the loop alive.
+    else state.grace = setTimeout(finish, CONNECTION_END_GRACE_MS)
   })
   return wc
 }
