@@ -164,9 +164,12 @@ function createInProcess(ctx, renderer) {
  */
 function destroyWebContents(wc) {
   if (wc._destroyed) return
+  // A renderer in a thread or process is stopped before the core lets go of it: told first that
+  // main released it, it could end by itself (exit code 0) before the stop arrives.
+  const terminate = wc._terminate
+  if (terminate !== null) terminate()
   retire(wc)
-  if (wc._terminate !== null) wc._terminate()
-  else announce(wc, null)
+  if (terminate === null) announce(wc, null)
 }
 
 /** Hands a Worker's or ChildProcess's piped standard streams to its WebContents. */
