@@ -23,6 +23,39 @@ const STALL_READING: Duration = Duration::from_millis(10);
 /// Never keep the calling thread longer than this, however slowly the reader reads.
 const PATIENCE: Duration = Duration::from_millis(100);
 
+/// How long a write waits for room (see the constants above).
+#[derive(Clone, Copy, Debug)]
+pub struct Patience {
+  stall: Duration,
+  stall_reading: Duration,
+  total: Duration,
+}
+
+impl Patience {
+  pub const DEFAULT: Patience = Patience {
+    stall: STALL,
+    stall_reading: STALL_READING,
+    total: PATIENCE,
+  };
+
+  /// How long to wait for room now, `elapsed` into a write (None: give up): short until the
+  /// reader has made room once, longer after, never past `total` in all.
+  fn stall_for(&self, reading: bool, elapsed: Duration) -> Option<Duration> {
+    let left = self.total.saturating_sub(elapsed);
+    if left.is_zero() {
+      return None;
+    }
+    Some(
+      if reading {
+        self.stall_reading
+      } else {
+        self.stall
+      }
+      .min(left),
+    )
+  }
+}
+
 /// Where a write stopped, over a list of byte slices.
 pub struct Cursor<'a> {
   pieces: &'a [&'a [u8]],
@@ -100,6 +133,15 @@ where
   for<'s> &'s S: Write,
   S: AsRawFd,
 {
+  write_through_within(sock, pieces, Patience::DEFAULT)
+}
+
+/// `write_through`, waiting for room as `patience` says.
+pub fn write_through_within<S>(sock: &S, pieces: &[&[u8]], patience: Patience) -> Vec<u8>
+where
+  for<'s> &'s S: Write,
+  S: AsRawFd,
+{
   let started = Instant::now();
   let mut cursor = Cursor::new(pieces);
   let mut sock_ref = sock;
@@ -111,7 +153,7 @@ where
       Ok(n) => cursor.advance(n),
       Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
       Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-        match stall_for(reading, started.elapsed()) {
+        match patience.stall_for(reading, started.elapsed()) {
           Some(stall) if wait_for_room(sock.as_raw_fd(), stall) => reading = true,
           _ => break,
         }
@@ -124,16 +166,6 @@ where
   } else {
     cursor.rest()
   }
-}
-
-/// How long to wait for room now, `elapsed` into a write (None: give up): short until the
-/// reader has made room once, longer after, never past `PATIENCE` in all.
-fn stall_for(reading: bool, elapsed: Duration) -> Option<Duration> {
-  let left = PATIENCE.saturating_sub(elapsed);
-  if left.is_zero() {
-    return None;
-  }
-  Some(if reading { STALL_READING } else { STALL }.min(left))
 }
 
 /// Waits up to `timeout` for the socket to take more; false if it did not.
@@ -157,6 +189,7 @@ mod tests {
   #[test]
   fn a_reader_that_has_made_room_is_waited_for_longer_but_never_past_patience() {
     let ms = Duration::from_millis;
+    let stall_for = |reading, elapsed| Patience::DEFAULT.stall_for(reading, elapsed);
     assert_eq!(stall_for(false, ms(0)), Some(STALL));
     assert_eq!(stall_for(true, ms(0)), Some(STALL_READING));
     assert!(STALL_READING > STALL);
@@ -219,7 +252,14 @@ mod tests {
     });
     (&a).write_all(b"h").unwrap();
     started.wait();
-    let rest = write_through(&a, &[b"ead", &big, b"tail"]);
+    // Waits long enough that a reader thread descheduled on a loaded machine is still waited
+    // for: what is tested is where the bytes are written from, not the give-up policy.
+    let patient = Patience {
+      stall: Duration::from_secs(10),
+      stall_reading: Duration::from_secs(10),
+      total: Duration::from_secs(30),
+    };
+    let rest = write_through_within(&a, &[b"ead", &big, b"tail"], patient);
     assert!(rest.is_empty(), "{} bytes left", rest.len());
     drop(a);
     let got = reader.join().unwrap();
