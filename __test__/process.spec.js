@@ -484,6 +484,29 @@ describe('ipcMain.listen() and processes main did not start', () => {
     expect(webContents.getAllWebContents()).toEqual([])
   })
 
+  test('destroying a connected process from a listener dispatches nothing from inside destroy()', async () => {
+    const server = ipcMain.listen()
+    const { socket, closed, wc } = await handshake(server)
+    const destroyed = once(wc, 'destroyed')
+    let destroying = false
+    const heard = []
+    ipcMain.on('ch', (event, value) => {
+      heard.push({ value, destroying })
+      if (value === 'first') {
+        destroying = true
+        wc.destroy()
+        destroying = false
+      }
+    })
+    // three messages in one write: the others are still queued in main when the first is heard
+    socket.write(Buffer.concat([message(wc.id, 'first'), message(wc.id, 'second'), message(wc.id, 'third')]))
+    await destroyed
+    await closed
+    expect(heard[0]).toEqual({ value: 'first', destroying: false })
+    expect(heard.filter(h => h.destroying)).toEqual([])
+    expect(wc.isDestroyed()).toBe(true)
+  })
+
   test('a connected process that sends a payload that is not a structured clone loses its connection, nothing else', async () => {
     const server = ipcMain.listen()
     const errors = []

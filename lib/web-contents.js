@@ -296,8 +296,12 @@ function acceptProcess(ctx, id, details) {
       else end({ reason: info.exitCode === 0 ? 'clean-exit' : 'abnormal-exit', exitCode: info.exitCode })
     },
   })
-  // Destroying it closes its connection (the process decides what to do about that).
-  wc._terminate = () => end({ reason: 'killed', exitCode: -1 })
+  // Destroying it closes its connection (the process decides what to do about that); released
+  // first, so what it sent and main has not dispatched yet is dropped, not dispatched from here.
+  wc._terminate = () => {
+    retire(wc)
+    end({ reason: 'killed', exitCode: -1 })
+  }
   return wc
 }
 
