@@ -571,17 +571,40 @@ describe('nothing keeps a process alive that should exit', () => {
     expect(out).toBe('value 5\ndestroyed\n')
   })
 
-  test('main stays alive until a renderer process that died is announced gone, even when its connection outlives it', () => {
-    // The renderer's own child holds the socket open for half a second after the renderer is
-    // killed: its 'exit' comes first, and main must not exit before 'destroyed'.
-    const out = run(`
+  // A main whose renderer process (the 'outlived' scenario, ended `how`) exits while its own
+  // child holds the socket for half a second more; `then` runs after the fork. Prints what main
+  // heard.
+  const outlived = (how, then = '') =>
+    run(`
       const { ipcMain, webContents } = require('.')
       ipcMain.handle('handed-down', (e, yes) => console.log('handed down', yes))
-      const wc = webContents.fork(${JSON.stringify(path.join(FIXTURES, 'renderer.js'))}, ['{"scenario":"outlived"}'])
+      const data = ${JSON.stringify(JSON.stringify({ scenario: 'outlived', how }))}
+      const wc = webContents.fork(${JSON.stringify(path.join(FIXTURES, 'renderer.js'))}, [data])
       wc.on('render-process-gone', (e, d) => console.log('gone', d.reason, d.exitCode))
       wc.on('destroyed', () => console.log('destroyed'))
+      ${then}
     `)
-    expect(out).toBe('handed down true\ngone killed 137\ndestroyed\n')
+
+  test('main stays alive until a renderer process that died is announced gone, even when its connection outlives it', () => {
+    // killed: its 'exit' comes first, and main must not exit before 'destroyed'
+    expect(outlived('kill')).toBe('handed down true\ngone killed 137\ndestroyed\n')
+  })
+
+  test('a renderer process destroyed after it exited, before its connection ended, is gone as it exited', () => {
+    // It exits with code 3; main destroys it as soon as the process is reaped (its 'exit' has
+    // been emitted by then), well before the connection ends.
+    const out = outlived(
+      'exit',
+      `const reaped = setInterval(() => {
+        try {
+          process.kill(wc.getOSProcessId(), 0)
+        } catch {
+          clearInterval(reaped)
+          wc.destroy()
+        }
+      }, 5)`,
+    )
+    expect(out).toBe('handed down true\ngone abnormal-exit 3\ndestroyed\n')
   })
 
   test('a listening main stays alive until it closes its server (or unrefs it)', () => {

@@ -249,6 +249,13 @@ function createProcess(ctx, modulePath, args, options) {
     },
   })
   wc._terminate = () => {
+    if (state.exit !== null) {
+      // It exited by itself and its connection has not ended yet: released now, that end will
+      // not be reported. Announced as it exited, soon (not from inside destroy()).
+      clearTimeout(state.grace)
+      setImmediate(finish)
+      return
+    }
     state.killed = true
     child.kill('SIGKILL')
   }
