@@ -484,7 +484,7 @@ describe('ipcMain.listen() and processes main did not start', () => {
     expect(webContents.getAllWebContents()).toEqual([])
   })
 
-  test('destroying a connected process from a listener dispatches nothing from inside destroy()', async () => {
+  test('destroying a connected process from a listener dispatches none of its queued messages from inside destroy()', async () => {
     const server = ipcMain.listen()
     const { socket, closed, wc } = await handshake(server)
     const destroyed = once(wc, 'destroyed')
