@@ -251,8 +251,8 @@ function createProcess(ctx, modulePath, args, options) {
   wc._terminate = () => {
     if (state.exit !== null) {
       // It exited by itself and its connection has not ended yet: released now, that end will
-      // not be reported. Announced as it exited, soon (not from inside destroy()).
-      clearTimeout(state.grace)
+      // not be reported. Announced as it exited, soon (not from inside destroy()); `finish`
+      // clears the grace timer.
       setImmediate(finish)
       return
     }
