@@ -25,7 +25,7 @@ use crate::binding::scratch::{
 };
 use crate::binding::wake::Waker;
 use crate::binding::watch::Watch;
-use crate::binding::{payload, raw};
+use crate::binding::{payload, raw, young_memory};
 use crate::core::renderers::RendererKind;
 use crate::core::router::{global, Delivery, Wake};
 use crate::core::waiter::{Reply, SpinPolicy};
@@ -410,10 +410,11 @@ fn write_entry(scratch: &mut [u8], offset: usize, d: Delivery, wake: bool) -> Op
 
 /// The payload that did not fit in the scratch buffer (zero-copy: the bytes move to JS).
 #[napi(catch_unwind)]
-pub fn take_large() -> Option<Buffer> {
-  LARGE_PAYLOAD
-    .with(|slot| slot.borrow_mut().take())
-    .map(Buffer::from)
+pub fn take_large(env: Env) -> Option<Buffer> {
+  let payload = LARGE_PAYLOAD.with(|slot| slot.borrow_mut().take())?;
+  // Safety: env is this callback's.
+  unsafe { young_memory::before_handing_over(env.raw(), payload.len()) };
+  Some(Buffer::from(payload))
 }
 
 /// Buffers lent to the JS encoder (`allocPayload`) and neither sent nor collected yet (tests).

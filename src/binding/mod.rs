@@ -13,3 +13,4 @@ pub mod scratch;
 pub mod uv;
 pub mod wake;
 pub mod watch;
+pub mod young_memory;
