@@ -34,7 +34,8 @@ defineScenario(module, {
     'the child sends a 16 MiB Buffer, main echoes it, the child has it back (length checked); each echo timed in ' +
     'the child, in ms; per process 30 echoes (or 15 s, at least 10) after 5 warm-up echoes; fork json: at least 3 ' +
     '(or 12 s) after 1. The native floor: two Rust processes (bench/floor) over a Unix socket, buffers allocated ' +
-    'once, the same echoes.',
+    'once, the same echoes; and the same with each leg copied once, by the sender, into the receiver\'s buffer ' +
+    '(process_vm_writev; the socket only says it is there).',
   metrics: [{ key: 'echo', label: '16 MiB echo', unit: 'ms', better: 'lower' }],
   subjectLabels: {
     'fork-advanced': peers.PEER_LABELS['fork-advanced'],
@@ -42,6 +43,7 @@ defineScenario(module, {
     net: peers.PEER_LABELS.net,
     fifo: peers.PEER_LABELS.fifo,
     floor: 'native floor: two processes, Unix socket, reused buffers',
+    'floor-direct': 'native floor: two processes, one copy per leg (process_vm_writev), reused buffers',
   },
   missing: [
     {
@@ -74,5 +76,8 @@ defineScenario(module, {
     // No JS (bench/floor): 16 MiB there and back over a Unix socket between two processes, into
     // buffers allocated once; in this run.
     floor: ({ quick }) => ({ echo: nativeFloor(['echo', 16 << 20], sizes(quick)) }),
+    // What one copy per leg instead of the socket's two would leave (a transport ipc-main does not
+    // have): the sender writes into the receiver's buffer, then says so over the socket.
+    'floor-direct': ({ quick }) => ({ echo: nativeFloor(['echo-direct', 16 << 20], sizes(quick)) }),
   },
 })

@@ -6,6 +6,9 @@
 //!   floor threads  condvar|spin   SAMPLES WARMUP   two threads, one blocked waiting for the other
 //!   floor sockets  blocking|spin  SAMPLES WARMUP   two processes over a Unix socket, 8-byte messages
 //!   floor echo     BYTES          SAMPLES WARMUP   two processes, a BYTES message there and back
+//!   floor echo-direct BYTES       SAMPLES WARMUP   the same, each leg copied once: the sender
+//!                                                  writes into the receiver's buffer
+//!                                                  (process_vm_writev), then says so on the socket
 //!
 //! `spin`: the waiting side polls (yielding the CPU each turn, so a peer on the same CPU runs)
 //! for a fixed 50 µs before it blocks, where ipc-main's waits spin up to 100 µs, adapting.
@@ -27,6 +30,7 @@ fn main() {
     "threads" => print(&threads(arg(1) == "spin", num(2), num(3))),
     "sockets" => print(&sockets(arg(1) == "spin", num(2), num(3))),
     "echo" => print(&echo(num(1), num(2), num(3))),
+    "echo-direct" => print(&echo_direct(num(1), num(2), num(3))),
     // The other process of `sockets` and `echo`.
     "peer" => peer(arg(1), arg(2), num(3)),
     _ => {
@@ -238,9 +242,92 @@ fn echo(bytes: usize, samples: usize, warmup: usize) -> Vec<f64> {
   out.into_iter().map(|us| us / 1e3).collect()
 }
 
+// ---- one copy per leg (C4's echo-direct) ---------------------------------------------------
+
+#[repr(C)]
+struct IoVec {
+  base: *mut u8,
+  len: usize,
+}
+
+extern "C" {
+  fn process_vm_writev(
+    pid: i32,
+    local: *const IoVec,
+    nl: u64,
+    remote: *const IoVec,
+    nr: u64,
+    flags: u64,
+  ) -> isize;
+}
+
+/// Copies `bytes` into `len` bytes at `address` in process `pid`.
+fn write_into(pid: u32, address: usize, bytes: &[u8]) {
+  let mut done = 0;
+  while done < bytes.len() {
+    let local = IoVec {
+      base: bytes[done..].as_ptr() as *mut u8,
+      len: bytes.len() - done,
+    };
+    let remote = IoVec {
+      base: (address + done) as *mut u8,
+      len: bytes.len() - done,
+    };
+    let n = unsafe { process_vm_writev(pid as i32, &local, 1, &remote, 1, 0) };
+    assert!(
+      n > 0,
+      "process_vm_writev: {}",
+      std::io::Error::last_os_error()
+    );
+    done += n as usize;
+  }
+}
+
+/// Tells the other side this process's pid and where its receive buffer is; returns the other's.
+fn swap_addresses(sock: &mut UnixStream, buf: &[u8]) -> (u32, usize) {
+  let mut mine = [0u8; 16];
+  mine[..8].copy_from_slice(&(std::process::id() as u64).to_le_bytes());
+  mine[8..].copy_from_slice(&(buf.as_ptr() as u64).to_le_bytes());
+  write_all(sock, &mine);
+  let mut theirs = [0u8; 16];
+  assert!(read_all(sock, &mut theirs, false));
+  let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap());
+  (word(&theirs[..8]) as u32, word(&theirs[8..]) as usize)
+}
+
+fn echo_direct(bytes: usize, samples: usize, warmup: usize) -> Vec<f64> {
+  let (mut sock, mut child) = pair("echo-direct", bytes);
+  let message = vec![7u8; bytes];
+  let mut back = vec![0u8; bytes];
+  let (pid, address) = swap_addresses(&mut sock, &back);
+  let mut done = [0u8; 1];
+  let out = timed(samples, warmup, || {
+    write_into(pid, address, &message);
+    write_all(&mut sock, &done);
+    assert!(read_all(&mut sock, &mut done, false));
+  });
+  assert_eq!(back[bytes - 1], 7);
+  back[0] = 0;
+  drop(sock);
+  child.wait().unwrap();
+  out.into_iter().map(|us| us / 1e3).collect()
+}
+
 fn peer(mode: &str, path: &str, bytes: usize) {
   let mut sock = UnixStream::connect(path).unwrap();
   sock.set_nonblocking(true).unwrap();
+  if mode == "echo-direct" {
+    let buf = vec![0u8; bytes];
+    let (pid, address) = swap_addresses(&mut sock, &buf);
+    let mut done = [0u8; 1];
+    while read_all(&mut sock, &mut done, false) {
+      // (buf was written by the other process: read it through a volatile pointer)
+      let _ = unsafe { std::ptr::read_volatile(buf.as_ptr()) };
+      write_into(pid, address, &buf);
+      write_all(&mut sock, &done);
+    }
+    return;
+  }
   if mode == "echo" {
     let mut buf = vec![0u8; bytes];
     while read_all(&mut sock, &mut buf, false) {
