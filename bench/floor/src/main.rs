@@ -250,6 +250,7 @@ struct IoVec {
   len: usize,
 }
 
+#[cfg(target_os = "linux")]
 extern "C" {
   fn process_vm_writev(
     pid: i32,
@@ -261,7 +262,19 @@ extern "C" {
   ) -> isize;
 }
 
-/// Copies `bytes` into `len` bytes at `address` in process `pid`.
+#[cfg(not(target_os = "linux"))]
+unsafe fn process_vm_writev(
+  _: i32,
+  _: *const IoVec,
+  _: u64,
+  _: *const IoVec,
+  _: u64,
+  _: u64,
+) -> isize {
+  panic!("echo-direct needs Linux's process_vm_writev")
+}
+
+/// Copies `bytes` to `address` in process `pid`.
 fn write_into(pid: u32, address: usize, bytes: &[u8]) {
   let mut done = 0;
   while done < bytes.len() {
