@@ -15,6 +15,7 @@ use std::sync::{LazyLock, Mutex, MutexGuard};
 use napi::sys;
 
 use super::raw::Fail;
+use super::young_memory;
 use crate::core::bytes;
 use crate::core::lock::lock;
 use crate::core::Payload;
@@ -80,6 +81,9 @@ pub unsafe fn alloc(env: sys::napi_env, size: usize) -> Result<sys::napi_value, 
     lent.lend(id, memory);
     id
   };
+  // As for a payload received (young_memory.rs): the encoder drops the smaller buffers it grew
+  // out of, and V8 would have checked before allocating any of them itself.
+  young_memory::before_handing_over(env, size);
   let mut out = ptr::null_mut();
   let status = sys::napi_create_external_arraybuffer(
     env,

@@ -6,14 +6,20 @@
 //! becomes an external ArrayBuffer that V8 never allocated, so that check never ran: dropped
 //! payloads were freed only by a full collection, once 64 MiB of them had piled up. Measured on
 //! the 16 MiB echo between processes: a full collection per four echoes in each process (3 to
-//! 14 ms of pauses and background marking each), none with this in place.
+//! 14 ms of pauses and background marking each); with this in place, none in 40 echoes in main
+//! and 1 to 4 in the renderer.
 //!
 //! Allocating a one-byte ArrayBuffer just before handing a large payload over runs V8's check at
 //! the moment it would have run had V8 allocated the payload itself. The payload is not in the
-//! young generation yet when that collection runs, so it is not aged by it.
+//! young generation yet when that collection runs, so it is not aged by it. The same goes for
+//! memory lent to the encoder (binding/payload.rs), which stands in for `Buffer.allocUnsafeSlow`.
+//!
+//! `IPC_MAIN_YOUNG_CHECK=0` in the environment turns the check off, to measure what it saves
+//! (bench/young-check.js, and the tests).
 
 use std::cell::Cell;
 use std::ptr;
+use std::sync::LazyLock;
 
 use napi::sys;
 
@@ -39,15 +45,21 @@ impl Pace {
   }
 }
 
+static ENABLED: LazyLock<bool> =
+  LazyLock::new(|| std::env::var_os("IPC_MAIN_YOUNG_CHECK").is_none_or(|v| v != "0"));
+
 thread_local! {
   static PACE: Cell<Pace> = Cell::new(Pace::default());
 }
 
-/// Call before wrapping a payload of `len` bytes in an ArrayBuffer for JS.
+/// Call before wrapping `len` bytes of the addon's memory in an ArrayBuffer for JS.
 ///
 /// # Safety
 /// `env` must be the running callback's (a handle scope is open).
 pub unsafe fn before_handing_over(env: sys::napi_env, len: usize) {
+  if !*ENABLED {
+    return;
+  }
   let check = PACE.with(|cell| {
     let mut pace = cell.take();
     let check = pace.check_before(len);

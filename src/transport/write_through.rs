@@ -14,10 +14,11 @@ const MAX_SLICES: usize = 64;
 /// A wait for room this long without any: the reader is not reading now, copy the rest.
 /// Before the reader has made room even once (it may be busy, or hung: the socket only took
 /// what its buffer holds) that is soon; once it has been reading, long enough to outlast its
-/// usual garbage collection: before binding/young_memory.rs, V8 ran a full collection after every
-/// ~64 MiB of received payloads, and those pauses took 1–12 ms here. With 2 ms there, a third of the 16 MiB echoes between processes gave
-/// up halfway, copied 8 MiB and left it to the writer task, which took another 2–15 ms to send it
-/// (C4 median 15.0 → 14.0 ms in alternating runs).
+/// usual garbage collection. Measured before binding/young_memory.rs made most of those young
+/// collections (not remeasured since): V8 ran a full one after every ~64 MiB of received
+/// payloads, pausing 1–12 ms here, and with 2 ms there a third of the 16 MiB echoes between
+/// processes gave up halfway, copied 8 MiB and left it to the writer task, which took another
+/// 2–15 ms to send it (C4 median 15.0 → 14.0 ms in alternating runs).
 const STALL: Duration = Duration::from_millis(2);
 const STALL_READING: Duration = Duration::from_millis(10);
 /// Never keep the calling thread longer than this, however slowly the reader reads.
