@@ -163,15 +163,20 @@ describe('large payloads the addon hands to JS are freed by young-generation col
   }
   const echoes = (kind, check) => run([require('path').join(__dirname, 'fixtures', 'young-memory-main.js'), kind, '40'], check)
   const full = r => r.main.fullCollections + r.renderer.fullCollections
+  // Both ways, every echo intact; with the check, young collections on both sides.
+  function compared(kind) {
+    const withCheck = echoes(kind, true)
+    const without = echoes(kind, false)
+    for (const r of [withCheck, without]) expect(r.renderer.checks).toEqual(new Array(40).fill(true))
+    expect(withCheck.main.youngCollections).toBeGreaterThanOrEqual(10)
+    expect(withCheck.renderer.youngCollections).toBeGreaterThanOrEqual(10)
+    return { withCheck, without }
+  }
 
   test('16 MiB echoes with a renderer process: main runs at most one full collection, young ones free them', () => {
     // Measured here per 40 echoes: with the check, no full collection in main and 1 to 4 in the
     // renderer, about 20 young ones on each side; without it, 8 to 10 full ones on each side.
-    const withCheck = echoes('process', true)
-    const without = echoes('process', false)
-    for (const r of [withCheck, without]) expect(r.renderer.checks).toEqual(new Array(40).fill(true))
-    expect(withCheck.main.youngCollections).toBeGreaterThanOrEqual(10)
-    expect(withCheck.renderer.youngCollections).toBeGreaterThanOrEqual(10)
+    const { withCheck, without } = compared('process')
     expect(withCheck.main.fullCollections).toBeLessThanOrEqual(1)
     expect(full(withCheck)).toBeLessThan(full(without) / 2)
   })
@@ -179,11 +184,7 @@ describe('large payloads the addon hands to JS are freed by young-generation col
   test('16 MiB echoes with a renderer worker: both heaps run young collections for them, and fewer full ones', () => {
     // (fewer full ones are saved than between processes: 3 to 8 in main and 7 to 10 in the
     // worker per 40 echoes, against 12 or 13 on each side without the check)
-    const withCheck = echoes('worker', true)
-    const without = echoes('worker', false)
-    for (const r of [withCheck, without]) expect(r.renderer.checks).toEqual(new Array(40).fill(true))
-    expect(withCheck.main.youngCollections).toBeGreaterThanOrEqual(10)
-    expect(withCheck.renderer.youngCollections).toBeGreaterThanOrEqual(10)
+    const { withCheck, without } = compared('worker')
     expect(full(withCheck)).toBeLessThan(full(without))
   })
 
