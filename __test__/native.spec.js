@@ -2,8 +2,16 @@
 // The addon's failures reach JS as errors of this realm with a code, and never take Node down:
 // a Rust panic inside an export is caught (catch_unwind) and reported as ERR_IPC_INTERNAL.
 
+const path = require('path')
+const { execFileSync } = require('child_process')
 const ipc = require('..')
 const native = require('../lib/native')
+
+const ROOT = path.join(__dirname, '..')
+
+/** Runs `node ...args` from the repo root in a process of its own; returns what it printed. */
+const inOwnProcess = (args, { timeout, env = process.env }) =>
+  execFileSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', timeout, env })
 
 afterEach(() => ipc.reset())
 
@@ -115,11 +123,7 @@ describe('large messages are encoded into memory the addon lends, and taken over
         console.log(lent.byteLength, binding.externalMemory() - before)
       })
     `
-    const out = require('child_process').execFileSync(process.execPath, ['--expose-gc', '-e', script], {
-      cwd: require('path').join(__dirname, '..'),
-      encoding: 'utf8',
-      timeout: 30000,
-    })
+    const out = inOwnProcess(['--expose-gc', '-e', script], { timeout: 30000 })
     const [length, added] = out.trim().split(' ').map(Number)
     expect(length).toBe(BIG)
     expect(added).toBeGreaterThanOrEqual(BIG)
@@ -136,11 +140,7 @@ describe('large messages are encoded into memory the addon lends, and taken over
       globalThis.gc()
       setImmediate(() => { globalThis.gc(); setImmediate(() => console.log(lent, binding.lentPayloads())) })
     `
-    const out = require('child_process').execFileSync(process.execPath, ['--expose-gc', '-e', script], {
-      cwd: require('path').join(__dirname, '..'),
-      encoding: 'utf8',
-      timeout: 30000,
-    })
+    const out = inOwnProcess(['--expose-gc', '-e', script], { timeout: 30000 })
     expect(out).toBe('1 0\n')
   })
 })
@@ -151,17 +151,9 @@ describe('large payloads the addon hands to JS are freed by young-generation col
   // without the check before each is handed over (IPC_MAIN_YOUNG_CHECK=0 turns it off), dropped
   // ones were freed only by full collections. Each case runs in processes of its own (no
   // collection of jest's heap counted), with the check and without it.
-  const ROOT = require('path').join(__dirname, '..')
-  function run(args, check) {
-    const out = require('child_process').execFileSync(process.execPath, args, {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 60000,
-      env: { ...process.env, IPC_MAIN_YOUNG_CHECK: check ? '1' : '0' },
-    })
-    return JSON.parse(out)
-  }
-  const echoes = (kind, check) => run([require('path').join(__dirname, 'fixtures', 'young-memory-main.js'), kind, '40'], check)
+  const run = (args, check) =>
+    JSON.parse(inOwnProcess(args, { timeout: 60000, env: { ...process.env, IPC_MAIN_YOUNG_CHECK: check ? '1' : '0' } }))
+  const echoes = (kind, check) => run([path.join(__dirname, 'fixtures', 'young-memory-main.js'), kind, '40'], check)
   const full = r => r.main.fullCollections + r.renderer.fullCollections
   // Both ways, every echo intact; with the check, young collections on both sides.
   function compared(kind) {

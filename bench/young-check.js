@@ -10,6 +10,7 @@
 
 const { execFileSync } = require('child_process')
 const path = require('path')
+const { RESULT_MARK } = require('./lib/harness')
 
 const SCENARIOS = {
   C4: 'c4-buffer-echo.js',
@@ -36,8 +37,8 @@ function echo(file, pinned, check) {
     timeout: 120000,
     env: { ...process.env, IPC_MAIN_YOUNG_CHECK: check ? '1' : '0' },
   })
-  const line = out.split('\n').find(l => l.startsWith('@@bench-result@@'))
-  return JSON.parse(line.slice('@@bench-result@@'.length)).metrics.echo.median
+  const line = out.split('\n').find(l => l.startsWith(RESULT_MARK))
+  return JSON.parse(line.slice(RESULT_MARK.length)).metrics.echo.median
 }
 
 for (const id of chosen) {
